@@ -1,0 +1,1 @@
+"""ELFE community energy management system."""

@@ -1,0 +1,203 @@
+"""What every device model answers, and the shared shape of one-start devices.
+
+A device model turns one validated device spec into a block of the planner's MILP: its
+variables (bounds, integrality), the power each variable adds at each step of the energy
+balance, its own rows, and its costs. It also maps a solution back to the 96 decisions the
+control daemon applies, and the decisions to the power the device then draws. The planner
+assembles the blocks and knows nothing of device types.
+
+Relaxations of impossible constraints happen in the model's constructor and are recorded as
+tagged warnings; a device whose data make no sense, or that cannot be planned in this horizon,
+raises :class:`SkipDevice`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+from elfe_ems.scenario import DeviceSpec
+from elfe_ems.timegrid import Grid
+
+log = logging.getLogger(__name__)
+
+FloatArray = np.ndarray
+IntArray = np.ndarray
+
+
+class Tag(StrEnum):
+    """Log tags, as in the operations manual."""
+
+    CONSTRAINT = "[WARN_CONSTRAINT]"  # a user constraint was relaxed to make a plan
+    IGNORED = "[WARN_IGNORED]"  # a device or part of its data is left out of this round
+    DATABASE = "[WARN_DATABASE]"  # a database or source could not be used as expected
+    IMPOSSIBLE = "[WARN_IMPOSSIBLE]"  # data that make no sense: the device is skipped
+
+
+class SkipDevice(Exception):  # noqa: N818 - it is a control signal, not an error
+    """Raised while preparing a device that cannot be planned in this round."""
+
+    def __init__(self, tag: Tag, reason: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Block:
+    """One device's part of the MILP. Columns are the device's own variables.
+
+    ``balance_w`` (steps x n_vars) is the power in W that one unit of each variable adds at
+    each step; ``constant_w`` is power the device draws whatever its decisions (W per step).
+    The primary objective is the import alone; ``tiebreak_cost`` is the secondary objective,
+    used only among plans of equal import.
+    """
+
+    balance_w: sp.csc_matrix
+    integrality: IntArray
+    lower: FloatArray
+    upper: FloatArray
+    rows: sp.csr_matrix
+    row_lower: FloatArray
+    row_upper: FloatArray
+    tiebreak_cost: FloatArray
+    constant_w: FloatArray
+
+    @property
+    def n_vars(self) -> int:
+        return self.balance_w.shape[1]
+
+
+class DeviceModel(ABC):
+    """A device's MILP block, decisions and power. Subclasses relax in ``__init__``."""
+
+    def __init__(self, spec: DeviceSpec, grid: Grid) -> None:
+        self.spec = spec
+        self.grid = grid
+        self.warnings: list[str] = []
+
+    @property
+    def type(self) -> str:
+        return self.spec.type  # type: ignore[attr-defined]
+
+    def warn(self, tag: Tag, text: str) -> None:
+        """Record a relaxation in the device's warnings and log it with its tag."""
+        self.warnings.append(f"{tag} {text}")
+        log.warning("%s device %s (%s): %s", tag, self.spec.id, self.type, text)
+
+    @abstractmethod
+    def block(self) -> Block:
+        """The device's variables, balance coefficients, rows and costs."""
+
+    @abstractmethod
+    def decisions_from_solution(self, x: FloatArray) -> IntArray:
+        """The int[steps] decisions encoded by the block's solution vector ``x``."""
+
+    @abstractmethod
+    def solution_from_decisions(self, decisions: IntArray) -> FloatArray:
+        """The block's variable values that encode ``decisions`` (for warm starts)."""
+
+    @abstractmethod
+    def power_w(self, decisions: IntArray) -> FloatArray:
+        """Mean power drawn at each step [W] when ``decisions`` are applied."""
+
+    @abstractmethod
+    def asap_decisions(self) -> IntArray:
+        """The decisions without EMS: the device runs as early as its constraints allow."""
+
+    @abstractmethod
+    def greedy_decisions(self, load_w: FloatArray) -> IntArray:
+        """Feasible decisions chosen against the current net load [W] (heuristic plan)."""
+
+    def outcome_warnings(self, decisions: IntArray) -> list[tuple[Tag, str]]:
+        """Warnings that depend on the chosen decisions (e.g. a comfort band missed)."""
+        del decisions
+        return []
+
+
+def import_increase_wh(load_w: FloatArray, added: sp.csc_matrix, step_h: float) -> FloatArray:
+    """For each column of ``added`` (W per step), the import it adds on top of ``load_w`` [Wh]."""
+    counts = np.diff(added.indptr)
+    base = load_w[added.indices]
+    delta = np.maximum(0.0, base + added.data) - np.maximum(0.0, base)
+    columns = np.repeat(np.arange(added.shape[1]), counts)
+    return np.bincount(columns, weights=delta, minlength=added.shape[1]) * step_h
+
+
+def profile_matrix(starts: IntArray, values_w: FloatArray, steps: int) -> sp.csc_matrix:
+    """Candidate power curves as a sparse (steps x candidates) matrix.
+
+    ``values_w[c, j]`` is the power at step ``starts[c] + j``; steps past the horizon are cut.
+    """
+    n_candidates, length = values_w.shape
+    rows = starts[:, None] + np.arange(length)[None, :]
+    cols = np.broadcast_to(np.arange(n_candidates)[:, None], rows.shape)
+    keep = (rows < steps) & (values_w != 0)
+    return sp.csc_matrix((values_w[keep], (rows[keep], cols[keep])), shape=(steps, n_candidates))
+
+
+class StartChoiceModel(DeviceModel):
+    """A device with exactly one start among candidate steps (machine, water heater, EV).
+
+    One binary per candidate start, and one row: exactly one candidate is chosen. The
+    tie-break prefers earlier starts, so a device finishes as early as the import allows.
+    Decisions are 1 on the ``run_steps`` steps from the start (1 for a start pulse).
+    """
+
+    starts: IntArray
+    profiles: sp.csc_matrix
+    run_steps: int
+
+    def set_candidates(self, starts: IntArray, profiles: sp.csc_matrix, run_steps: int) -> None:
+        """Candidates in increasing start order, with their power curves (steps x candidates)."""
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.profiles = profiles
+        self.run_steps = run_steps
+
+    def block(self) -> Block:
+        n = len(self.starts)
+        steps = self.grid.steps
+        return Block(
+            balance_w=self.profiles,
+            integrality=np.ones(n, dtype=np.int8),
+            lower=np.zeros(n),
+            upper=np.ones(n),
+            rows=sp.csr_matrix(np.ones((1, n))),
+            row_lower=np.ones(1),
+            row_upper=np.ones(1),
+            tiebreak_cost=self.starts / steps,
+            constant_w=np.zeros(steps),
+        )
+
+    def _decisions_of(self, candidate: int) -> IntArray:
+        decisions = np.zeros(self.grid.steps, dtype=np.int64)
+        start = self.starts[candidate]
+        decisions[start : start + self.run_steps] = 1
+        return decisions
+
+    def _candidate_of(self, decisions: IntArray) -> int:
+        start = int(np.flatnonzero(decisions)[0])
+        return int(np.searchsorted(self.starts, start))
+
+    def decisions_from_solution(self, x: FloatArray) -> IntArray:
+        return self._decisions_of(int(np.argmax(x)))
+
+    def solution_from_decisions(self, decisions: IntArray) -> FloatArray:
+        x = np.zeros(len(self.starts))
+        x[self._candidate_of(decisions)] = 1.0
+        return x
+
+    def power_w(self, decisions: IntArray) -> FloatArray:
+        return self.profiles[:, self._candidate_of(decisions)].toarray().ravel()
+
+    def asap_decisions(self) -> IntArray:
+        return self._decisions_of(0)
+
+    def greedy_decisions(self, load_w: FloatArray) -> IntArray:
+        added = import_increase_wh(load_w, self.profiles, self.grid.step_h)
+        return self._decisions_of(int(np.argmin(added)))  # first minimum: the earliest start

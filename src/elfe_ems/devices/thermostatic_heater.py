@@ -1,0 +1,240 @@
+"""Heater switched on and off against a first-order (1R1C) thermal model of its room.
+
+Model
+-----
+With ``a = exp(-step_s / (R C))`` and ``u[k]`` in {0, 1} (heat at ``power_w`` during step k)::
+
+    T[k+1] = a T[k] + (1 - a) (T_out[k] + R P u[k]),    T[0] = initial_temp_c
+
+where ``R`` [K/W] and ``C`` [J/K] are the room's resistance and capacitance, ``T_out`` [°C]
+the outdoor temperature forecast and ``P`` [W] the heating power. The wanted band applies to
+the temperature at the end of each step: ``comfort_min_c[k] <= T[k+1] <= comfort_max_c[k]``.
+
+Variables: ``u`` (binary), ``T[1..N]`` and switch counters ``w[k] >= u[k] - u[k-1]``
+(tie-break: as few switches as the import allows).
+
+Band out of reach
+-----------------
+Whether the band can be held depends on this heater alone, so it is settled here, before the
+community is planned: the least-heating thermostat is tried first; if it misses the band, a
+small MILP of this heater alone gives the least total miss ``m`` [K·step]. The community model
+then has miss variables ``lo[k]``, ``hi[k]`` >= 0 [K] with ``sum(lo + hi) <= m``: the band is
+missed by the least total amount, never infeasible, and the import stays the only objective
+(``[WARN_CONSTRAINT]`` with the miss). A reachable band is a hard constraint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.signal import lfilter
+
+from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Tag
+from elfe_ems.scenario import ThermostaticHeaterSpec
+from elfe_ems.timegrid import Grid
+
+MISS_TOLERANCE_K = 1e-6  # per step: below this a "miss" is floating-point noise
+LEAST_MISS_TIME_LIMIT_S = 10.0
+
+
+class ThermostaticHeaterModel(DeviceModel):
+    """On/off heating that keeps a room in its band (see the module docstring)."""
+
+    def __init__(
+        self, spec: ThermostaticHeaterSpec, grid: Grid, outdoor_temp_c: FloatArray
+    ) -> None:
+        super().__init__(spec, grid)
+        self.spec: ThermostaticHeaterSpec = spec
+        self.decay = float(np.exp(-grid.step_s / (spec.r_k_per_w * spec.c_j_per_k)))
+        self.outdoor_temp_c = np.asarray(outdoor_temp_c, dtype=float)
+        self.heat_rise_k = (1 - self.decay) * spec.r_k_per_w * spec.power_w
+        self.low_c = np.asarray(spec.comfort_min_c, dtype=float)
+        self.high_c = np.asarray(spec.comfort_max_c, dtype=float)
+        self.least_heating = self._thermostat(self.low_c)
+        self.miss_budget_k = self._least_miss()
+        if self.miss_budget_k > 0:
+            missed_k_h = self.miss_budget_k * grid.step_h
+            self.warn(
+                Tag.CONSTRAINT,
+                f"comfort band out of reach: missed by the least possible, {missed_k_h:.2f} K·h",
+            )
+
+    def temperatures_c(self, decisions: IntArray) -> FloatArray:
+        """Room temperature at the end of each step [°C] under ``decisions``."""
+        drive = (1 - self.decay) * self.outdoor_temp_c + self.heat_rise_k * decisions
+        initial = [self.decay * self.spec.initial_temp_c]
+        return lfilter([1.0], [1.0, -self.decay], drive, zi=initial)[0]
+
+    def _misses_k(self, decisions: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Miss below and above the band at each step [K]."""
+        temps = self.temperatures_c(decisions)
+        return np.maximum(0.0, self.low_c - temps), np.maximum(0.0, temps - self.high_c)
+
+    def _total_miss_k(self, decisions: IntArray) -> float:
+        low, high = self._misses_k(decisions)
+        total = float((low + high).sum())
+        return total if total > MISS_TOLERANCE_K * self.grid.steps else 0.0
+
+    def _least_miss(self) -> float:
+        """Least total miss of the band [K·step]; 0 when the band can be held.
+
+        Sets ``least_heating`` to decisions that achieve it.
+        """
+        miss = self._total_miss_k(self.least_heating)
+        if miss == 0:
+            return 0.0
+        cols = self._columns(with_miss=True)
+        matrix, lower, upper = self._rows(cols, with_switches=False)
+        cost = np.zeros(cols["n"])
+        cost[cols["low"]] = cost[cols["high"]] = 1.0
+        integrality = np.zeros(cols["n"])
+        integrality[cols["u"]] = 1
+        col_lower, col_upper = self._bounds(cols)
+        result = milp(
+            cost,
+            integrality=integrality,
+            bounds=Bounds(col_lower, col_upper),
+            constraints=LinearConstraint(matrix, lower, upper),
+            options={"time_limit": LEAST_MISS_TIME_LIMIT_S},
+        )
+        if result.x is not None:
+            decisions = np.round(result.x[cols["u"]]).astype(np.int64)
+            better = self._total_miss_k(decisions)
+            if better < miss:
+                self.least_heating, miss = decisions, better
+        return miss
+
+    def _columns(self, with_miss: bool) -> dict:
+        """Column indices of each variable family, and ``n`` the column count."""
+        n = self.grid.steps
+        names = ["u", "temp", "switch"] + (["low", "high"] if with_miss else [])
+        cols: dict = {name: np.arange(n) + i * n for i, name in enumerate(names)}
+        cols["n"] = len(names) * n
+        return cols
+
+    def _bounds(self, cols: dict) -> tuple[FloatArray, FloatArray]:
+        lower = np.zeros(cols["n"])
+        upper = np.ones(cols["n"])
+        if "low" in cols:
+            lower[cols["temp"]], upper[cols["temp"]] = -np.inf, np.inf
+            upper[cols["low"]] = upper[cols["high"]] = np.inf
+        else:  # a reachable band bounds the temperatures themselves
+            lower[cols["temp"]], upper[cols["temp"]] = self.low_c, self.high_c
+        return lower, upper
+
+    def _rows(
+        self, cols: dict, with_switches: bool
+    ) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+        """Dynamics, then the band with misses (if any), then switch counters (if asked)."""
+        n = self.grid.steps
+        k = np.arange(n)
+        u, temp = cols["u"], cols["temp"]
+        shape = (n, cols["n"])
+        # T[k+1] - a T[k] - (1-a) R P u[k] = (1-a) T_out[k]   (+ a T[0] at k = 0)
+        parts = [
+            sp.csr_matrix(
+                (
+                    np.concatenate(
+                        [np.ones(n), np.full(n - 1, -self.decay), np.full(n, -self.heat_rise_k)]
+                    ),
+                    (np.concatenate([k, k[1:], k]), np.concatenate([temp, temp[:-1], u])),
+                ),
+                shape=shape,
+            )
+        ]
+        rhs = (1 - self.decay) * self.outdoor_temp_c
+        rhs[0] += self.decay * self.spec.initial_temp_c
+        lower, upper = [rhs], [rhs]
+        if "low" in cols:  # min <= T + lo - hi <= max
+            index = np.column_stack([temp, cols["low"], cols["high"]]).ravel()
+            parts.append(
+                sp.csr_matrix((np.tile([1.0, 1.0, -1.0], n), (np.repeat(k, 3), index)), shape=shape)
+            )
+            lower.append(self.low_c)
+            upper.append(self.high_c)
+        if with_switches:  # w[k] - u[k] + u[k-1] >= 0
+            parts.append(
+                sp.csr_matrix(
+                    (
+                        np.concatenate([np.ones(n), -np.ones(n), np.ones(n - 1)]),
+                        (
+                            np.concatenate([k, k, k[1:]]),
+                            np.concatenate([cols["switch"], u, u[:-1]]),
+                        ),
+                    ),
+                    shape=shape,
+                )
+            )
+            lower.append(np.zeros(n))
+            upper.append(np.full(n, np.inf))
+        return sp.vstack(parts).tocsr(), np.concatenate(lower), np.concatenate(upper)
+
+    def block(self) -> Block:
+        n = self.grid.steps
+        with_miss = self.miss_budget_k > 0
+        cols = self._columns(with_miss)
+        rows, row_lower, row_upper = self._rows(cols, with_switches=True)
+        if with_miss:  # sum(lo + hi) <= least miss
+            budget = np.zeros((1, cols["n"]))
+            budget[0, cols["low"]] = budget[0, cols["high"]] = 1.0
+            rows = sp.vstack([rows, sp.csr_matrix(budget)]).tocsr()
+            row_lower = np.append(row_lower, 0.0)
+            row_upper = np.append(row_upper, self.miss_budget_k * (1 + 1e-6) + MISS_TOLERANCE_K)
+        col_lower, col_upper = self._bounds(cols)
+        integrality = np.zeros(cols["n"], dtype=np.int8)
+        integrality[cols["u"]] = 1
+        tiebreak = np.zeros(cols["n"])
+        tiebreak[cols["switch"]] = 1.0
+        return Block(
+            balance_w=sp.csc_matrix(
+                (np.full(n, self.spec.power_w), (np.arange(n), cols["u"])), shape=(n, cols["n"])
+            ),
+            integrality=integrality,
+            lower=col_lower,
+            upper=col_upper,
+            rows=rows,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            tiebreak_cost=tiebreak,
+            constant_w=np.zeros(n),
+        )
+
+    def decisions_from_solution(self, x: FloatArray) -> IntArray:
+        return np.round(x[: self.grid.steps]).astype(np.int64)
+
+    def solution_from_decisions(self, decisions: IntArray) -> FloatArray:
+        before = np.concatenate([[0], decisions[:-1]])
+        parts = [decisions, self.temperatures_c(decisions), np.maximum(0, decisions - before)]
+        if self.miss_budget_k > 0:
+            parts += list(self._misses_k(decisions))
+        return np.concatenate(parts).astype(float)
+
+    def power_w(self, decisions: IntArray) -> FloatArray:
+        return self.spec.power_w * decisions.astype(float)
+
+    def _thermostat(self, target_c: FloatArray) -> IntArray:
+        """Heat when the room would end the step below ``target_c`` without overshooting the
+        band, and always when it would end below the band."""
+        decisions = np.zeros(self.grid.steps, dtype=np.int64)
+        temp = self.spec.initial_temp_c
+        for k in range(self.grid.steps):
+            unheated = self.decay * temp + (1 - self.decay) * self.outdoor_temp_c[k]
+            heated = unheated + self.heat_rise_k
+            heat = unheated < self.low_c[k] or (unheated < target_c[k] and heated <= self.high_c[k])
+            decisions[k] = heat
+            temp = heated if heat else unheated
+        return decisions
+
+    def asap_decisions(self) -> IntArray:
+        """Without EMS: an ordinary thermostat aiming at the middle of the band (or, when it
+        would miss the band more than it must, the least-miss plan)."""
+        thermostat = self._thermostat((self.low_c + self.high_c) / 2)
+        if self._total_miss_k(thermostat) <= self.miss_budget_k:
+            return thermostat
+        return self.least_heating
+
+    def greedy_decisions(self, load_w: FloatArray) -> IntArray:
+        """Heuristic plan: the least heating that holds the band (or misses it least)."""
+        del load_w
+        return self.least_heating

@@ -1,0 +1,5 @@
+"""The planner: a pure function from a scenario to a plan."""
+
+from elfe_ems.planner.solve import SolveOptions, SolveStats, solve
+
+__all__ = ["SolveOptions", "SolveStats", "solve"]
