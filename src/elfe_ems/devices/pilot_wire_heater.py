@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Tag
+from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
 from elfe_ems.scenario import PilotWireHeaterSpec
 from elfe_ems.timegrid import Grid
 
@@ -97,15 +97,13 @@ class PilotWireHeaterModel(DeviceModel):
         )
         rows = sp.vstack([sums, switches]).tocsr()
         row_lower = np.concatenate([[r[2] for r in self._sum_rows], np.zeros(n)])
-        balance = sp.csc_matrix(
-            (np.full(n, self.extra_w), (covered, np.arange(n))), shape=(steps, 2 * n)
-        )
+        balance = Sparse(covered, np.arange(n), np.full(n, self.extra_w), (steps, 2 * n))
         return Block(
             balance_w=balance,
             integrality=np.concatenate([np.ones(n, dtype=np.int8), np.zeros(n, dtype=np.int8)]),
             lower=np.zeros(2 * n),
             upper=np.ones(2 * n),
-            rows=rows,
+            rows=Sparse.from_scipy(rows),
             row_lower=row_lower,
             row_upper=np.full(len(row_lower), np.inf),
             tiebreak_cost=np.concatenate([np.zeros(n), np.ones(n)]),

@@ -28,9 +28,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.signal import lfilter
 
-from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Tag
+from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
 from elfe_ems.scenario import ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
@@ -63,8 +62,12 @@ class ThermostaticHeaterModel(DeviceModel):
     def temperatures_c(self, decisions: IntArray) -> FloatArray:
         """Room temperature at the end of each step [°C] under ``decisions``."""
         drive = (1 - self.decay) * self.outdoor_temp_c + self.heat_rise_k * decisions
-        initial = [self.decay * self.spec.initial_temp_c]
-        return lfilter([1.0], [1.0, -self.decay], drive, zi=initial)[0]
+        temps = np.empty(self.grid.steps)
+        temp = self.spec.initial_temp_c
+        for k, step_drive in enumerate(drive):
+            temp = self.decay * temp + step_drive
+            temps[k] = temp
+        return temps
 
     def _misses_k(self, decisions: IntArray) -> tuple[FloatArray, FloatArray]:
         """Miss below and above the band at each step [K]."""
@@ -187,13 +190,13 @@ class ThermostaticHeaterModel(DeviceModel):
         tiebreak = np.zeros(cols["n"])
         tiebreak[cols["switch"]] = 1.0
         return Block(
-            balance_w=sp.csc_matrix(
-                (np.full(n, self.spec.power_w), (np.arange(n), cols["u"])), shape=(n, cols["n"])
+            balance_w=Sparse(
+                np.arange(n), cols["u"], np.full(n, self.spec.power_w), (n, cols["n"])
             ),
             integrality=integrality,
             lower=col_lower,
             upper=col_upper,
-            rows=rows,
+            rows=Sparse.from_scipy(rows),
             row_lower=row_lower,
             row_upper=row_upper,
             tiebreak_cost=tiebreak,

@@ -36,6 +36,7 @@ class Milp:
     primary_cost: np.ndarray
     tiebreak_cost: np.ndarray
     offsets: np.ndarray  # first column of each block; offsets[-1] = number of columns
+    row_offsets: np.ndarray  # first own row of each block; row_offsets[-1] = number of rows
     steps: int
 
     def block_slice(self, index: int) -> slice:
@@ -54,14 +55,9 @@ def assemble(blocks: list[Block], grid: Grid, base_load_w: np.ndarray) -> Milp:
     cols = [np.arange(steps)]
     vals = [np.ones(steps)]
     for block, col0, row0 in zip(blocks, offsets[:-1], row_offsets[:-1], strict=True):
-        balance = block.balance_w.tocoo()
-        rows.append(balance.row)
-        cols.append(balance.col + col0)
-        vals.append(-balance.data * KW_PER_W)
-        own = block.rows.tocoo()
-        rows.append(own.row + row0)
-        cols.append(own.col + col0)
-        vals.append(own.data)
+        rows += [block.balance_w.row, block.rows.row + row0]
+        cols += [block.balance_w.col + col0, block.rows.col + col0]
+        vals += [-block.balance_w.value * KW_PER_W, block.rows.value]
     n_cols = int(offsets[-1])
     n_rows = int(row_offsets[-1])
     matrix = sp.csc_matrix(
@@ -82,6 +78,7 @@ def assemble(blocks: list[Block], grid: Grid, base_load_w: np.ndarray) -> Milp:
         primary_cost=np.concatenate([np.full(steps, grid.step_h), np.zeros(n_cols - steps)]),
         tiebreak_cost=stacked(np.zeros(steps), "tiebreak_cost"),
         offsets=offsets,
+        row_offsets=row_offsets,
         steps=steps,
     )
 
@@ -89,3 +86,37 @@ def assemble(blocks: list[Block], grid: Grid, base_load_w: np.ndarray) -> Milp:
 def import_columns(load_w: np.ndarray) -> np.ndarray:
     """Values of the ``imp`` columns for a given net load with flexible consumption [W]."""
     return np.maximum(0.0, load_w) * KW_PER_W
+
+
+def is_choice(block: Block) -> bool:
+    """Whether the block is a pure choice: binaries, exactly one of which is 1.
+
+    Such a block is a set of candidate power curves; the planner may then generate its columns
+    on demand instead of handing all of them to the solver.
+    """
+    rows = block.rows
+    return (
+        rows.shape[0] == 1
+        and len(rows.value) == block.n_vars
+        and bool(np.all(rows.value == 1))
+        and block.row_lower[0] == 1
+        and block.row_upper[0] == 1
+        and bool(np.all(block.integrality == 1))
+        and bool(np.all(block.lower == 0))
+        and bool(np.all(block.upper == 1))
+    )
+
+
+def restrict(block: Block, columns: np.ndarray) -> Block:
+    """The choice block reduced to some of its candidates (in the given order)."""
+    return Block(
+        balance_w=block.balance_w.columns(columns),
+        integrality=block.integrality[columns],
+        lower=block.lower[columns],
+        upper=block.upper[columns],
+        rows=block.rows.columns(columns),
+        row_lower=block.row_lower,
+        row_upper=block.row_upper,
+        tiebreak_cost=block.tiebreak_cost[columns],
+        constant_w=block.constant_w,
+    )
