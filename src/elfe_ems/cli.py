@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from elfe_ems.planner import SolveOptions, SolveStats, solve
@@ -19,8 +20,9 @@ app = typer.Typer(
     help="ELFE community energy management system: places flexible consumption "
     "to import as little energy as possible.",
 )
-console = Console()
-errors = Console(stderr=True)
+# soft wrap: lines are never cut at the terminal width (logs and pipes read whole lines)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -35,7 +37,7 @@ def main(
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error (no traceback) and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -65,7 +67,7 @@ def solve_command(
     except OSError as error:
         raise fail(f"{output}: cannot be written ({error.strerror})", 1) from None
     print_summary(plan, stats)
-    console.print(f"Plan written to {output}", highlight=False)
+    console.print(f"Plan written to {escape(str(output))}", highlight=False)
 
 
 def print_summary(plan: Plan, stats: SolveStats) -> None:

@@ -181,7 +181,7 @@ class Scenario(_Strict):
             if isinstance(device, ThermostaticHeaterSpec):
                 problems += self._thermostatic_problems(device)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one line each in the error message
         return self
 
     def _thermostatic_problems(self, device: ThermostaticHeaterSpec) -> list[str]:
@@ -266,8 +266,8 @@ def format_validation_error(error: ValidationError, raw: Any) -> str:
     lines = []
     for item in error.errors(include_url=False):
         where = _format_location(raw, tuple(item["loc"]))
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if where else message)
+        for message in item["msg"].removeprefix("Value error, ").splitlines():
+            lines.append(f"{where}: {message}" if where else message)
     return "\n".join(lines)
 
 

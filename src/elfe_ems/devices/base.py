@@ -93,8 +93,9 @@ class Block:
 
     ``balance_w`` (steps x n_vars) is the power in W that one unit of each variable adds at
     each step; ``constant_w`` is power the device draws whatever its decisions (W per step).
-    The primary objective is the import alone; ``tiebreak_cost`` is the secondary objective,
-    used only among plans of equal import.
+    The primary objective is the import alone; ``tiebreak_cost`` ranks plans of equal import
+    (lower is preferred): the planner lowers it without raising the import (see
+    ``planner/tiebreak.py`` for how far it goes).
     """
 
     balance_w: Sparse

@@ -6,7 +6,9 @@ same plan and plans do not churn between rounds:
 
 - choice blocks move, one at a time, to their lowest tie-break candidate whose import is no
   higher with every other device where it is, until no device moves (each move keeps or
-  lowers the import; the number of passes is bounded);
+  lowers the import; the number of passes is bounded). This is a local optimum: a plan
+  reachable only by moving two devices at once (one later so the other can go earlier) is
+  not searched, as each device's own earliest start is what its user sees;
 - the other blocks (heaters) are re-solved together with the choice blocks fixed, minimising
   their tie-break subject to an import at most the current one (one extra row).
 """
