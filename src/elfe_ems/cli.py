@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from elfe_ems.cli_db import db_app, thermal_app
 from elfe_ems.planner import SolveOptions, SolveStats, solve
 from elfe_ems.scenario import Plan, ScenarioError, read_scenario, write_model
 
@@ -23,6 +24,8 @@ app = typer.Typer(
 # soft wrap: lines are never cut at the terminal width (logs and pipes read whole lines)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
+app.add_typer(db_app, name="db")
+app.add_typer(thermal_app, name="thermal")
 
 
 @app.callback()

@@ -1,0 +1,195 @@
+"""The EMS configuration: a TOML file and ``EMS_…`` environment variables.
+
+Precedence, highest first: environment variables (``EMS_`` + the key in upper case, e.g.
+``EMS_STORE_URL``), then the TOML file named by ``--config`` or ``EMS_CONFIG`` (flat
+``key = value`` lines, the keys of :class:`Settings`), then the defaults. With no file and no
+variable the EMS runs embedded: its three databases are one SQLite file in ``./ems-data``.
+``examples/config.toml`` documents every key.
+
+Database URLs may hold passwords: show them only through :func:`mask_url`, and pass any
+message that may quote them through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+CONFIG_ENV = "EMS_CONFIG"
+"""The environment variable that names the TOML configuration file."""
+
+DEFAULT_DATA_DIR = Path("ems-data")
+_URL_FIELDS = ("coordination_url", "store_url", "output_url")
+MASK = "***"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message says which key and why (no values)."""
+
+
+def _data_dir(data: dict[str, Any]) -> Path:
+    return Path(data.get("data_dir", DEFAULT_DATA_DIR))
+
+
+def _embedded_url(data: dict[str, Any]) -> str:
+    return f"sqlite:///{(_data_dir(data) / 'ems.sqlite').as_posix()}"
+
+
+class Settings(BaseSettings):
+    """Every setting of the EMS, with its default.
+
+    Build it with :func:`load_settings`, which reads the TOML file too; ``Settings(**values)``
+    takes ``values`` in place of the file's (the environment still wins over them).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EMS_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR,
+        description="Folder of the EMS's files: the embedded SQLite database and, by default, "
+        "the run conditions. Relative paths are relative to the working directory.",
+    )
+    coordination_url: str = Field(
+        default_factory=_embedded_url,
+        description="SQLAlchemy URL of the coordination database (read only), e.g. "
+        "postgresql://ems:PASSWORD@host/elfe?options=-c%20search_path%3Dschema,public. "
+        "Default: sqlite:///DATA_DIR/ems.sqlite.",
+    )
+    store_url: str = Field(
+        default_factory=_embedded_url,
+        description="SQLAlchemy URL of the EMS's internal store (forecasts, weather, learned "
+        "cycles, measurements, thermal models, run log). Default: sqlite:///DATA_DIR/ems.sqlite.",
+    )
+    output_url: str = Field(
+        default_factory=_embedded_url,
+        description="SQLAlchemy URL of the output database that the control daemon reads "
+        "(result, curves, run info). Default: sqlite:///DATA_DIR/ems.sqlite.",
+    )
+    timezone: str = Field(
+        "Europe/Paris",
+        description="IANA time zone of the users' hours of day (programmes, off-peak "
+        "windows); daylight saving time is applied.",
+    )
+    planning_method: str = Field(
+        "elfe-ems",
+        min_length=1,
+        max_length=64,
+        description="Name written with every published plan row; a round replaces only the "
+        "rows of its own method, so several EMS can publish side by side.",
+    )
+    time_limit_s: float = Field(
+        60.0, gt=0, description="Solver time limit per round [s]; the best plan found is used."
+    )
+    gap: float = Field(
+        1e-4, ge=0, le=1, description="Relative MIP gap at which the solver stops [-]."
+    )
+    run_conditions_dir: Path = Field(
+        default_factory=lambda data: _data_dir(data) / "run-conditions",
+        description="Folder where each round saves its scenario file, for replays. "
+        "Default: DATA_DIR/run-conditions.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}") from None
+        return zone
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The fields, with database URLs masked: a logged ``Settings`` shows no password."""
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if name in _URL_FIELDS else value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The users' time zone."""
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],  # noqa: ARG003 (imposed signature)
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment first, then the keyword arguments (the TOML file's values, passed
+        by :func:`load_settings`); no ``.env`` file, no secrets folder."""
+        return env_settings, init_settings
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """The settings from the environment and the TOML file ``config_file`` (by default the
+    file named by ``EMS_CONFIG``, if any).
+
+    Raises :class:`ConfigError` when the file is missing or unreadable, or a value is invalid;
+    the message names the key but never echoes values (they may hold passwords).
+    """
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with path.open("rb") as file:
+                values = tomllib.load(file)
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML ({error})") from None
+        private = sorted(k for k in values if k.startswith("_"))  # pydantic-settings options
+        if private:
+            raise ConfigError(f"{path}: unknown keys {', '.join(private)}")
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  {'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in error.errors()
+            if e["type"] != "default_factory_not_called"  # follows from another error
+        )
+        raise ConfigError(
+            f"invalid configuration{f' ({path})' if path else ''}:\n{problems}"
+        ) from None
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password`` parameter) shown as
+    ``***``; a URL that cannot be parsed is not shown at all."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "<unparseable database URL>"
+    query = {k: MASK if k.lower() == "password" else v for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+def redact(message: str, *urls: str) -> str:
+    """``message`` with the passwords of ``urls`` (plain or URL-encoded) replaced by ``***``."""
+    for url in urls:
+        message = message.replace(url, mask_url(url))
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            continue
+        passwords = [parsed.password, parsed.query.get("password")]
+        for password in (p for p in passwords if isinstance(p, str) and p):
+            for form in {password, quote(password, safe=""), quote_plus(password)}:
+                message = message.replace(form, MASK)
+    return message

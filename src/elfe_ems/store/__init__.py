@@ -1,0 +1,1 @@
+"""The EMS's databases: table definitions, engines, migrations and read/write helpers."""

@@ -1,0 +1,94 @@
+"""Engines from connection URLs: PostgreSQL through psycopg 3, or an SQLite file.
+
+``postgresql://`` and ``postgres://`` URLs use psycopg 3 (``postgresql+psycopg://``). The
+PostgreSQL schema is chosen by the connection's search path, given in the URL as libpq
+options, e.g. ``postgresql://ems@db/elfe?options=-c%20search_path%3Dems,public``: unqualified
+tables are created in, and read from, its first existing schema. SQLite files get foreign keys
+and write-ahead logging (readers do not block the writer), and their folder is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from sqlite3 import Connection as SQLiteConnection
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+
+from elfe_ems.config import mask_url
+
+CONNECT_TIMEOUT_S = 10
+"""How long to wait for a PostgreSQL server [s], unless the URL sets ``connect_timeout``."""
+
+
+class StoreError(ValueError):
+    """A database URL that cannot be used as it is; the message says why (password masked)."""
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL for ``url``, with the psycopg 3 driver for PostgreSQL.
+
+    Raises :class:`StoreError` for an unparseable URL or a database other than PostgreSQL
+    and SQLite.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"{mask_url(url)}: not a database URL") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+        raise StoreError(f"{mask_url(url)}: only PostgreSQL and SQLite databases are supported")
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (see the module docstring); it connects lazily."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    connect_args = (
+        {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    )
+    try:
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except ArgumentError as error:  # e.g. a driver that is not installed
+        raise StoreError(f"{mask_url(url)}: {error}") from None
+
+
+@contextmanager
+def engine_for(url: str) -> Iterator[Engine]:
+    """:func:`make_engine`, disposed of (its connections closed) on leaving the block."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def schema_of(connection: Connection) -> str | None:
+    """The schema unqualified names resolve to (PostgreSQL ``current_schema()``), or None for
+    SQLite and for a search path that names no existing schema."""
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.exec_driver_sql("SELECT current_schema()").scalar()
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_file = url.database not in (None, "", ":memory:") and not url.query.get("uri")
+    if in_file:
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: SQLiteConnection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if in_file:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    return engine

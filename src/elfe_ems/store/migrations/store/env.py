@@ -1,0 +1,5 @@
+"""Alembic environment of the store database (configured by :mod:`elfe_ems.store.migrate`)."""
+
+from elfe_ems.store.migrate import run_migrations
+
+run_migrations("store")
