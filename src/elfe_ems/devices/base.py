@@ -17,11 +17,12 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.scenario import DeviceSpec
+from elfe_ems.scenario import DeviceSpec, Scenario
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
@@ -116,10 +117,20 @@ class Block:
 class DeviceModel(ABC):
     """A device's MILP block, decisions and power. Subclasses relax in ``__init__``."""
 
+    one_shot: ClassVar[bool]
+    """True when a decision 1 starts the device once (machine, EV: ``result_type`` 0); False
+    when the decisions are applied at every step (``result_type`` 1)."""
+
     def __init__(self, spec: DeviceSpec, grid: Grid) -> None:
         self.spec = spec
         self.grid = grid
         self.warnings: list[str] = []
+
+    @classmethod
+    def from_scenario(cls, spec: DeviceSpec, grid: Grid, scenario: Scenario) -> DeviceModel:
+        """The model of ``spec`` in ``scenario`` (override to read round-wide data)."""
+        del scenario
+        return cls(spec, grid)
 
     @property
     def type(self) -> str:

@@ -32,6 +32,8 @@ from elfe_ems.timegrid import Grid
 class EvModel(StartChoiceModel):
     """One charge start (see the module docstring)."""
 
+    one_shot = True
+
     def __init__(self, spec: EvSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         if spec.capacity_wh == 0:
@@ -63,7 +65,11 @@ class EvModel(StartChoiceModel):
             stop_at_deadline = False
         else:
             target_by = min(spec.deadline, grid.end)
-            last = min(grid.steps - 1, int((target_by - owed_s - grid.round_start) // grid.step_s))
+            last = min(
+                grid.steps - 1,
+                int((target_by - owed_s - grid.round_start) // grid.step_s),
+                grid.first_step_from(spec.deadline) - 1,  # a start must leave time to charge
+            )
             if last < first:
                 self.warn(
                     Tag.CONSTRAINT,

@@ -30,15 +30,23 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
-from elfe_ems.scenario import ThermostaticHeaterSpec
+from elfe_ems.scenario import Scenario, ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
-MISS_TOLERANCE_K = 1e-6  # per step: below this a "miss" is floating-point noise
+MISS_TOLERANCE_K = 1e-5  # per step: a band held within this is held (floating-point noise)
 LEAST_MISS_TIME_LIMIT_S = 10.0
 
 
 class ThermostaticHeaterModel(DeviceModel):
     """On/off heating that keeps a room in its band (see the module docstring)."""
+
+    one_shot = False
+
+    @classmethod
+    def from_scenario(
+        cls, spec: ThermostaticHeaterSpec, grid: Grid, scenario: Scenario
+    ) -> ThermostaticHeaterModel:
+        return cls(spec, grid, np.asarray(scenario.outdoor_temp_c, dtype=float))
 
     def __init__(
         self, spec: ThermostaticHeaterSpec, grid: Grid, outdoor_temp_c: FloatArray
@@ -51,12 +59,16 @@ class ThermostaticHeaterModel(DeviceModel):
         self.low_c = np.asarray(spec.comfort_min_c, dtype=float)
         self.high_c = np.asarray(spec.comfort_max_c, dtype=float)
         self.least_heating = self._thermostat(self.low_c)
-        self.miss_budget_k = self._least_miss()
-        if self.miss_budget_k > 0:
-            missed_k_h = self.miss_budget_k * grid.step_h
+        self.miss_budget_k = 0.0
+        if not self._holds_band(self.least_heating):
+            budget_k, proven = self._least_miss()  # may find that pre-heating holds the band
+        if not self._holds_band(self.least_heating):
+            self.miss_budget_k = budget_k
+            least = "the least possible" if proven else "the least found (not proven least)"
             self.warn(
                 Tag.CONSTRAINT,
-                f"comfort band out of reach: missed by the least possible, {missed_k_h:.2f} K·h",
+                f"comfort band out of reach: missed by {least}, "
+                f"{self.miss_budget_k * grid.step_h:.2f} K·h",
             )
 
     def temperatures_c(self, decisions: IntArray) -> FloatArray:
@@ -76,17 +88,24 @@ class ThermostaticHeaterModel(DeviceModel):
 
     def _total_miss_k(self, decisions: IntArray) -> float:
         low, high = self._misses_k(decisions)
-        total = float((low + high).sum())
-        return total if total > MISS_TOLERANCE_K * self.grid.steps else 0.0
+        return float((low + high).sum())
 
-    def _least_miss(self) -> float:
-        """Least total miss of the band [K·step]; 0 when the band can be held.
+    def _holds_band(self, decisions: IntArray) -> bool:
+        low, high = self._misses_k(decisions)
+        return bool(np.all(low + high <= MISS_TOLERANCE_K))
 
-        Sets ``least_heating`` to decisions that achieve it.
+    def _within_budget(self, decisions: IntArray) -> bool:
+        if self.miss_budget_k == 0:
+            return self._holds_band(decisions)
+        return self._total_miss_k(decisions) <= self.miss_budget_k + MISS_TOLERANCE_K
+
+    def _least_miss(self) -> tuple[float, bool]:
+        """Least total miss of the band [K·step] found, and whether it is proven least.
+
+        Sets ``least_heating`` to decisions that achieve it. HiGHS is tried with presolve,
+        then without (its presolve has failed on some of these small models).
         """
         miss = self._total_miss_k(self.least_heating)
-        if miss == 0:
-            return 0.0
         cols = self._columns(with_miss=True)
         matrix, lower, upper = self._rows(cols, with_switches=False)
         cost = np.zeros(cols["n"])
@@ -94,19 +113,22 @@ class ThermostaticHeaterModel(DeviceModel):
         integrality = np.zeros(cols["n"])
         integrality[cols["u"]] = 1
         col_lower, col_upper = self._bounds(cols)
-        result = milp(
-            cost,
-            integrality=integrality,
-            bounds=Bounds(col_lower, col_upper),
-            constraints=LinearConstraint(matrix, lower, upper),
-            options={"time_limit": LEAST_MISS_TIME_LIMIT_S},
-        )
-        if result.x is not None:
-            decisions = np.round(result.x[cols["u"]]).astype(np.int64)
-            better = self._total_miss_k(decisions)
-            if better < miss:
-                self.least_heating, miss = decisions, better
-        return miss
+        for presolve in (True, False):
+            result = milp(
+                cost,
+                integrality=integrality,
+                bounds=Bounds(col_lower, col_upper),
+                constraints=LinearConstraint(matrix, lower, upper),
+                options={"time_limit": LEAST_MISS_TIME_LIMIT_S, "presolve": presolve},
+            )
+            if result.x is not None:
+                decisions = np.round(result.x[cols["u"]]).astype(np.int64)
+                found = self._total_miss_k(decisions)
+                if found < miss:
+                    self.least_heating, miss = decisions, found
+            if result.status == 0:  # optimal
+                return miss, True
+        return miss, False
 
     def _columns(self, with_miss: bool) -> dict:
         """Column indices of each variable family, and ``n`` the column count."""
@@ -123,7 +145,8 @@ class ThermostaticHeaterModel(DeviceModel):
             lower[cols["temp"]], upper[cols["temp"]] = -np.inf, np.inf
             upper[cols["low"]] = upper[cols["high"]] = np.inf
         else:  # a reachable band bounds the temperatures themselves
-            lower[cols["temp"]], upper[cols["temp"]] = self.low_c, self.high_c
+            lower[cols["temp"]] = self.low_c - MISS_TOLERANCE_K
+            upper[cols["temp"]] = self.high_c + MISS_TOLERANCE_K
         return lower, upper
 
     def _rows(
@@ -233,7 +256,7 @@ class ThermostaticHeaterModel(DeviceModel):
         """Without EMS: an ordinary thermostat aiming at the middle of the band (or, when it
         would miss the band more than it must, the least-miss plan)."""
         thermostat = self._thermostat((self.low_c + self.high_c) / 2)
-        if self._total_miss_k(thermostat) <= self.miss_budget_k:
+        if self._within_budget(thermostat):
             return thermostat
         return self.least_heating
 

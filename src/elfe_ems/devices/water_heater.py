@@ -10,8 +10,9 @@ Relaxations
 -----------
 - energy above what any window can hold: the longest window, all of it
   (``[WARN_CONSTRAINT]``);
-- no energy to deliver, or no window within the horizon: not planned this round
-  (``[WARN_IGNORED]``);
+- no energy to deliver, no window within the horizon, or a run that fits only in a window
+  that continues past the horizon: not planned this round (``[WARN_IGNORED]``; a later round
+  sees further);
 - energy to deliver with no heating power: skipped (``[WARN_IMPOSSIBLE]``).
 """
 
@@ -29,6 +30,8 @@ from elfe_ems.timegrid import Grid
 class WaterHeaterModel(StartChoiceModel):
     """One heating run in one window (see the module docstring)."""
 
+    one_shot = False  # the run's steps are switched on one by one
+
     def __init__(self, spec: WaterHeaterSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         if spec.energy_wh == 0:
@@ -38,29 +41,35 @@ class WaterHeaterModel(StartChoiceModel):
         windows = self._windows_in_horizon(spec, grid)
         if not windows:
             raise SkipDevice(Tag.IGNORED, "no heating window within the horizon")
-        run = math.ceil(spec.energy_wh / (spec.power_w * grid.step_h) - 1e-9)
-        longest = max(windows, key=lambda w: (w[1] - w[0], -w[0]))
-        if run > longest[1] - longest[0]:
-            run = longest[1] - longest[0]
+        run = max(1, math.ceil(spec.energy_wh / (spec.power_w * grid.step_h) - 1e-9))
+        fitting = [(first, end) for first, end, _ in windows if end - first >= run]
+        if not fitting:
+            if any(whole - first >= run for first, _, whole in windows):
+                raise SkipDevice(
+                    Tag.IGNORED, "the run fits only in a window past the horizon: planned later"
+                )
+            first, end, _ = max(windows, key=lambda w: (w[1] - w[0], -w[0]))
+            run = end - first
             self.warn(
                 Tag.CONSTRAINT,
                 f"{spec.energy_wh:g} Wh does not fit in any window: heats during the longest "
-                f"window, {run} steps from {grid.iso(grid.time_of(longest[0]))}",
+                f"window, {run} steps from {grid.iso(grid.time_of(first))}",
             )
-            windows = [longest]
+            fitting = [(first, end)]
         starts = np.array(
-            sorted({s for first, end in windows for s in range(first, end - run + 1)})
+            sorted({s for first, end in fitting for s in range(first, end - run + 1)})
         )
         values = np.full((len(starts), run), spec.power_w)
         self.set_candidates(starts, profile_matrix(starts, values, grid.steps), run)
 
     @staticmethod
-    def _windows_in_horizon(spec: WaterHeaterSpec, grid: Grid) -> list[tuple[int, int]]:
-        """Windows as [first step, end step) cut to the horizon, empty ones dropped."""
+    def _windows_in_horizon(spec: WaterHeaterSpec, grid: Grid) -> list[tuple[int, int, int]]:
+        """Windows as (first step, end step cut to the horizon, end step uncut), the part
+        before the round start cut, windows without a step in the horizon dropped."""
         windows = []
         for start, end in spec.windows:
             first = max(0, grid.first_step_from(start))
-            last = min(grid.steps, grid.steps_ended_by(end))
-            if last > first:
-                windows.append((first, last))
+            whole = grid.steps_ended_by(end)
+            if min(grid.steps, whole) > first:
+                windows.append((first, min(grid.steps, whole), whole))
         return windows

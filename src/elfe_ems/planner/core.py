@@ -38,6 +38,9 @@ from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
 
+GAP_TOLERANCE = 1e-9  # a gap this close to the option is within it (floating-point noise)
+ABSOLUTE_GAP_KWH = 1e-6  # 1 mWh from the bound is proven optimal (HiGHS's absolute gap)
+
 
 @dataclass(frozen=True)
 class SolveOptions:
@@ -151,10 +154,15 @@ class _Search:
                 self.blocks, self.choice, first, self.grid, self.base_load_w, self.remaining_s()
             )
             bound, candidates = pools.lower_bound_kwh, pools.columns
+            if all(
+                len(c) == self.blocks[i].n_vars
+                for c, i in zip(candidates, self.choice, strict=True)
+            ):
+                candidates = None  # every candidate kept: the restricted model is the full one
         x, objective, mip_bound = self._solve(start, candidates)
         bound = max(bound, mip_bound)
         if (
-            self._gap(objective, bound) > self.options.gap
+            not self._within_gap(objective, bound)
             and candidates is not None
             and self.remaining_s() > 0
         ):
@@ -169,9 +177,15 @@ class _Search:
                 x, objective = x_full, objective_full
         gap = self._gap(objective, bound)
         x = self._tie_break(x)
-        status = "optimal" if gap <= self.options.gap else "feasible"
+        status = "optimal" if self._within_gap(objective, bound) else "feasible"
         return x, SolverInfo(
             status=status, solve_ms=self.elapsed_ms(), gap=gap if np.isfinite(gap) else None
+        )
+
+    def _within_gap(self, objective: float, bound: float) -> bool:
+        return (
+            self._gap(objective, bound) <= self.options.gap + GAP_TOLERANCE
+            or objective - bound <= ABSOLUTE_GAP_KWH
         )
 
     @staticmethod

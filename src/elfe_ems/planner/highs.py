@@ -16,6 +16,8 @@ from elfe_ems.planner.model import Milp
 
 log = logging.getLogger(__name__)
 
+OBJECTIVE_TOLERANCE = 1e-7  # relative: a solution's objective and HiGHS's report agree
+
 
 @dataclass(frozen=True)
 class MilpResult:
@@ -74,7 +76,13 @@ def new_solver(milp: Milp, cost: np.ndarray | None = None, relaxed: bool = False
 def run_mip(
     solver: highspy.Highs, start: np.ndarray, time_limit_s: float, gap: float
 ) -> MilpResult:
-    """Run the MIP loaded in ``solver`` from the feasible ``start``; the best solution found."""
+    """Run the MIP loaded in ``solver`` from the feasible ``start``; the best solution found.
+
+    HiGHS 1.16 may report an improved objective after a warm start while still returning the
+    warm start as its solution; the objective is therefore recomputed from the solution, and
+    on a mismatch the model is solved once more without the warm start. When its presolve
+    leaves a numerical error (no solution), the model is solved once more without presolve.
+    """
     began = time.perf_counter()
     solver.setOptionValue("time_limit", max(time_limit_s, 0.01))
     solver.setOptionValue("mip_rel_gap", gap)
@@ -83,19 +91,54 @@ def run_mip(
     warm.value_valid = True
     solver.setSolution(warm)
     solver.run()
+    if _stale_solution(solver):
+        log.info("HiGHS returned a solution that does not match its objective: solving again")
+        solver.clearSolver()
+        solver.setOptionValue("time_limit", max(time_limit_s - (time.perf_counter() - began), 0.01))
+        solver.run()
+    if solver.getModelStatus() == highspy.HighsModelStatus.kSolveError:
+        log.info("HiGHS ended in a numerical error: solving again without presolve")
+        solver.clearSolver()
+        solver.setOptionValue("presolve", "off")
+        solver.setOptionValue("time_limit", max(time_limit_s - (time.perf_counter() - began), 0.01))
+        solver.setSolution(warm)
+        solver.run()
+    return _result(solver, (time.perf_counter() - began) * 1000)
+
+
+def _objective_of(solver: highspy.Highs, x: np.ndarray) -> float:
+    return float(np.asarray(solver.getLp().col_cost_) @ x)
+
+
+def _stale_solution(solver: highspy.Highs) -> bool:
+    info = solver.getInfo()
+    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        return False
+    reported = float(info.objective_function_value)
+    actual = _objective_of(solver, np.asarray(solver.getSolution().col_value))
+    return abs(actual - reported) > OBJECTIVE_TOLERANCE * max(1.0, abs(reported))
+
+
+def _result(solver: highspy.Highs, solve_ms: float) -> MilpResult:
+    """The solver's outcome (no solution: ``x`` is None)."""
     info = solver.getInfo()
     status = solver.getModelStatus()
-    solve_ms = (time.perf_counter() - began) * 1000
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
         log.warning("HiGHS found no solution (%s)", solver.modelStatusToString(status))
         return MilpResult(None, np.inf, False, -np.inf, solve_ms)
-    optimal = status == highspy.HighsModelStatus.kOptimal
+    x = np.asarray(solver.getSolution().col_value)
+    objective = _objective_of(solver, x)
+    optimal = status == highspy.HighsModelStatus.kOptimal and not _stale_solution(solver)
     if not optimal:
         log.info("HiGHS stopped: %s", solver.modelStatusToString(status))
-    return MilpResult(
-        np.asarray(solver.getSolution().col_value),
-        float(info.objective_function_value),
-        optimal,
-        float(info.mip_dual_bound),
-        solve_ms,
-    )
+    continuous = highspy.HighsVarType.kContinuous
+    integer = any(kind != continuous for kind in solver.getLp().integrality_)
+    if integer:
+        # from the gap HiGHS proved: its mip_dual_bound can miss an objective offset of presolve
+        reported = float(info.objective_function_value)
+        bound = (
+            reported - float(info.mip_gap) * abs(reported) if np.isfinite(info.mip_gap) else -np.inf
+        )
+    else:  # a pure LP: its optimum is its own bound
+        bound = objective if optimal else -np.inf
+    return MilpResult(x, objective, optimal, bound, solve_ms)
