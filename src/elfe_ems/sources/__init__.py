@@ -1,0 +1,1 @@
+"""Readers of the EMS's outside sources: the coordination database (``coordination``)."""

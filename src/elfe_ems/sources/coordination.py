@@ -1,0 +1,427 @@
+"""Reading the coordination database (spec ``elfe.md`` §1): the devices a round may plan.
+
+Only devices in mode 30 (piloted) are read. Each device kind comes back as frozen dataclasses
+of its rows, every value exactly as stored: any of them may be ``None`` (SQL NULL) or absurd,
+and nothing is repaired here (that is :mod:`elfe_ems.roundinputs`' job, which logs each
+repair). Numbers are converted to ``int`` or ``float`` whatever their SQL type (``integer``,
+``numeric``, ``double precision``); a non-finite value where the spec has an ``int`` reads as
+``None``.
+
+Columns are read by name: the tables below declare only the columns this module reads, on a
+private :class:`~sqlalchemy.MetaData`, and nothing is reflected. Table names are unqualified,
+so the schema is the connection's search path (e.g. the URL option
+``options=-c search_path=elfe,public`` on PostgreSQL). The same statements run on SQLite.
+
+Units as in the spec: times are Unix seconds UTC, durations seconds, hours of day seconds after
+local midnight, powers W, energies Wh, temperatures deci-kelvin (dK), percentages %.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    RowMapping,
+    Select,
+    Table,
+    Text,
+    select,
+    true,
+)
+
+MODE_PILOTED = 30
+"""``equipement_pilote_ou_mesure_mode_id`` of a device the EMS plans."""
+
+COORDINATION = MetaData()
+"""The coordination tables, reduced to the columns read here (not the full schema)."""
+
+equipement = Table(
+    "equipement_pilote_ou_mesure",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_type_id", Integer),
+    Column("equipement_pilote_ou_mesure_mode_id", Integer),
+    Column("timestamp_derniere_mise_en_marche", BigInteger),
+)
+
+machine = Table(
+    "equipement_pilote_machine_generique",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_id", Integer),
+    Column("timestamp_de_fin_souhaite", BigInteger),
+    Column("delai_attente_maximale_apres_fin", Integer),
+    Column("cycle_equipement_pilote_machine_generique_id", Integer),
+    Column("mesures_puissance_elec_id", BigInteger),
+)
+
+machine_cycle = Table(
+    "equipement_pilote_machine_generique_cycle",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("nom", Text),
+)
+
+ballon = Table(
+    "equipement_pilote_ballon_ecs",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_id", Integer),
+    Column("volume_ballon", Float),
+    Column("puissance_chauffe", Float),
+    Column("mesures_puissance_elec_id", BigInteger),
+)
+
+heures_creuses = Table(
+    "equipement_pilote_ballon_ecs_heures_creuses",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ballon_ecs_id", Integer),
+    Column("actif", Boolean),
+    Column("debut", Integer),
+    Column("fin", Integer),
+)
+
+vehicule = Table(
+    "equipement_pilote_vehicule_electrique_generique",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_id", Integer),
+    Column("pourcentage_charge_restant", Float),
+    Column("pourcentage_charge_finale_minimale_souhaitee", Float),
+    Column("timestamp_dispo_souhaitee", BigInteger),
+    Column("puissance_de_charge", Float),
+    Column("capacite_de_batterie", Float),
+)
+
+_PROGRAMME_PERIODS = (
+    "semaine_periode_1",
+    "semaine_periode_2",
+    "weekend_periode_1",
+    "weekend_periode_2",
+)
+
+
+def _programme_columns() -> list[Column[Any]]:
+    """The 12 programme columns shared by both heater tables."""
+    columns: list[Column[Any]] = []
+    for period in _PROGRAMME_PERIODS:
+        columns += [
+            Column(f"prog_{period}_confort_actif", Boolean),
+            Column(f"prog_{period}_heure_debut", Integer),
+            Column(f"prog_{period}_heure_fin", Integer),
+        ]
+    return columns
+
+
+chauffage_asservi = Table(
+    "equipement_pilote_chauffage_asservi",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_id", Integer),
+    Column("temperature_eco", Float),
+    Column("temperature_confort", Float),
+    Column("delta_temp_maximale_temp_demandee", Float),
+    Column("puissance", Float),
+    Column("modele_thermique_id", Integer),
+    Column("mesure_temperature_id", BigInteger),
+    *_programme_columns(),
+)
+
+chauffage_non_asservi = Table(
+    "equipement_pilote_chauffage_non_asservi",
+    COORDINATION,
+    Column("id", Integer, primary_key=True),
+    Column("equipement_pilote_ou_mesure_id", Integer),
+    Column("puissance_moyenne_eco", Float),
+    Column("puissance_moyenne_confort", Float),
+    Column("pourcentage_eco_force", Float),
+    *_programme_columns(),
+)
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MachineRow:
+    """A washing machine, dishwasher or dryer, with its cycle row when one is joined."""
+
+    device_id: int  # equipement_pilote_ou_mesure.id
+    machine_type: int | None  # equipement_pilote_ou_mesure_type_id
+    row_id: int  # equipement_pilote_machine_generique.id
+    wanted_end: int | None  # timestamp_de_fin_souhaite [Unix s]
+    max_wait_s: int | None  # delai_attente_maximale_apres_fin [s]
+    cycle_id: int | None  # the machine's cycle_equipement_pilote_machine_generique_id
+    cycle_name: str | None  # the joined cycle row's nom
+    cycle_found: bool  # whether a cycle row with id cycle_id exists
+    power_item_id: int | None  # mesures_puissance_elec_id: key of the learned cycle
+
+
+@dataclass(frozen=True)
+class OffPeakWindowRow:
+    """An active off-peak window of a tank, in seconds after local midnight (may cross it)."""
+
+    row_id: int
+    start_s: int | None  # debut
+    end_s: int | None  # fin; below debut when the window crosses midnight
+
+
+@dataclass(frozen=True)
+class WaterHeaterRow:
+    """A hot-water tank with its active off-peak windows."""
+
+    device_id: int
+    machine_type: int | None
+    row_id: int  # equipement_pilote_ballon_ecs.id
+    last_switched_on: int | None  # timestamp_derniere_mise_en_marche [Unix s]
+    volume_l: float | None  # volume_ballon [L]
+    power_w: float | None  # puissance_chauffe [W]
+    power_item_id: int | None  # mesures_puissance_elec_id: key of the measured energy
+    windows: tuple[OffPeakWindowRow, ...]  # only the active ones, by row id
+
+
+@dataclass(frozen=True)
+class EvRow:
+    """An electric vehicle on a switched plug."""
+
+    device_id: int
+    machine_type: int | None
+    row_id: int  # equipement_pilote_vehicule_electrique_generique.id
+    soc_pct: float | None  # pourcentage_charge_restant [%]
+    target_soc_pct: float | None  # pourcentage_charge_finale_minimale_souhaitee [%]
+    deadline: int | None  # timestamp_dispo_souhaitee [Unix s]
+    power_w: float | None  # puissance_de_charge [W]
+    capacity_wh: float | None  # capacite_de_batterie [Wh]
+
+
+@dataclass(frozen=True)
+class ProgrammePeriod:
+    """One comfort period of a heater's programme, in seconds after local midnight."""
+
+    active: bool | None  # prog_…_confort_actif
+    start_s: int | None  # prog_…_heure_debut
+    end_s: int | None  # prog_…_heure_fin
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A heater's weekly programme: two periods for Monday to Friday, two for the weekend."""
+
+    weekday: tuple[ProgrammePeriod, ProgrammePeriod]  # prog_semaine_periode_1, _2
+    weekend: tuple[ProgrammePeriod, ProgrammePeriod]  # prog_weekend_periode_1, _2
+
+
+@dataclass(frozen=True)
+class ThermostaticHeaterRow:
+    """A heater driven on/off against a thermal model ("chauffage asservi")."""
+
+    device_id: int
+    machine_type: int | None
+    row_id: int  # equipement_pilote_chauffage_asservi.id
+    eco_dk: float | None  # temperature_eco [dK]
+    comfort_dk: float | None  # temperature_confort [dK]
+    half_band_dk: float | None  # delta_temp_maximale_temp_demandee [dK]
+    power_w: float | None  # puissance [W]
+    thermal_model_id: int | None  # modele_thermique_id
+    temperature_item_id: int | None  # mesure_temperature_id: key of the room temperature
+    programme: Programme
+
+
+@dataclass(frozen=True)
+class PilotWireHeaterRow:
+    """A heater switched between comfort and eco by its pilot wire ("chauffage non asservi")."""
+
+    device_id: int
+    machine_type: int | None
+    row_id: int  # equipement_pilote_chauffage_non_asservi.id
+    eco_power_w: float | None  # puissance_moyenne_eco [W]
+    comfort_power_w: float | None  # puissance_moyenne_confort [W]
+    forced_eco_pct: float | None  # pourcentage_eco_force [% of the comfort time]
+    programme: Programme
+
+
+@dataclass(frozen=True)
+class CoordinationRows:
+    """Every piloted device of the coordination database, by kind, each kind by device id."""
+
+    machines: tuple[MachineRow, ...] = ()
+    water_heaters: tuple[WaterHeaterRow, ...] = ()
+    evs: tuple[EvRow, ...] = ()
+    thermostatic_heaters: tuple[ThermostaticHeaterRow, ...] = ()
+    pilot_wire_heaters: tuple[PilotWireHeaterRow, ...] = ()
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_coordination(bind: Connection | Engine) -> CoordinationRows:
+    """Every device in mode 30, read by column name.
+
+    With an :class:`~sqlalchemy.Engine`, one connection is opened for the five reads and closed
+    after; a :class:`~sqlalchemy.Connection` is used as it is (its transaction is the caller's).
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return read_coordination(connection)
+    return CoordinationRows(
+        machines=tuple(_machine(r) for r in _rows(bind, _machines_query())),
+        water_heaters=_water_heaters(bind),
+        evs=tuple(_ev(r) for r in _rows(bind, _piloted(vehicule))),
+        thermostatic_heaters=tuple(
+            _thermostatic(r) for r in _rows(bind, _piloted(chauffage_asservi))
+        ),
+        pilot_wire_heaters=tuple(
+            _pilot_wire(r) for r in _rows(bind, _piloted(chauffage_non_asservi))
+        ),
+    )
+
+
+def _rows(connection: Connection, query: Select[Any]) -> list[RowMapping]:
+    return list(connection.execute(query).mappings())
+
+
+def _piloted(table: Table, *extra: Any) -> Select[Any]:
+    """``table``'s columns and its device's, for devices in mode 30, by device id and row id."""
+    return (
+        select(
+            equipement.c.id.label("device_id"),
+            equipement.c.equipement_pilote_ou_mesure_type_id.label("machine_type"),
+            equipement.c.timestamp_derniere_mise_en_marche,
+            *table.c,
+            *extra,
+        )
+        .join_from(equipement, table, table.c.equipement_pilote_ou_mesure_id == equipement.c.id)
+        .where(equipement.c.equipement_pilote_ou_mesure_mode_id == MODE_PILOTED)
+        .order_by(equipement.c.id, table.c.id)
+    )
+
+
+def _machines_query() -> Select[Any]:
+    cycle_id = machine.c.cycle_equipement_pilote_machine_generique_id
+    return _piloted(
+        machine, machine_cycle.c.id.label("cycle_row_id"), machine_cycle.c.nom.label("cycle_nom")
+    ).outerjoin(machine_cycle, machine_cycle.c.id == cycle_id)
+
+
+def _water_heaters(connection: Connection) -> tuple[WaterHeaterRow, ...]:
+    windows_query = (
+        select(heures_creuses)
+        .join(ballon, ballon.c.id == heures_creuses.c.equipement_pilote_ballon_ecs_id)
+        .join(equipement, equipement.c.id == ballon.c.equipement_pilote_ou_mesure_id)
+        .where(
+            equipement.c.equipement_pilote_ou_mesure_mode_id == MODE_PILOTED,
+            heures_creuses.c.actif.is_(true()),
+        )
+        .order_by(heures_creuses.c.id)
+    )
+    windows: defaultdict[int, list[OffPeakWindowRow]] = defaultdict(list)
+    for row in _rows(connection, windows_query):
+        windows[row["equipement_pilote_ballon_ecs_id"]].append(
+            OffPeakWindowRow(row_id=row["id"], start_s=_int(row["debut"]), end_s=_int(row["fin"]))
+        )
+    return tuple(
+        WaterHeaterRow(
+            device_id=row["device_id"],
+            machine_type=_int(row["machine_type"]),
+            row_id=row["id"],
+            last_switched_on=_int(row["timestamp_derniere_mise_en_marche"]),
+            volume_l=_float(row["volume_ballon"]),
+            power_w=_float(row["puissance_chauffe"]),
+            power_item_id=_int(row["mesures_puissance_elec_id"]),
+            windows=tuple(windows[row["id"]]),
+        )
+        for row in _rows(connection, _piloted(ballon))
+    )
+
+
+def _machine(row: RowMapping) -> MachineRow:
+    return MachineRow(
+        device_id=row["device_id"],
+        machine_type=_int(row["machine_type"]),
+        row_id=row["id"],
+        wanted_end=_int(row["timestamp_de_fin_souhaite"]),
+        max_wait_s=_int(row["delai_attente_maximale_apres_fin"]),
+        cycle_id=_int(row["cycle_equipement_pilote_machine_generique_id"]),
+        cycle_name=row["cycle_nom"],
+        cycle_found=row["cycle_row_id"] is not None,
+        power_item_id=_int(row["mesures_puissance_elec_id"]),
+    )
+
+
+def _ev(row: RowMapping) -> EvRow:
+    return EvRow(
+        device_id=row["device_id"],
+        machine_type=_int(row["machine_type"]),
+        row_id=row["id"],
+        soc_pct=_float(row["pourcentage_charge_restant"]),
+        target_soc_pct=_float(row["pourcentage_charge_finale_minimale_souhaitee"]),
+        deadline=_int(row["timestamp_dispo_souhaitee"]),
+        power_w=_float(row["puissance_de_charge"]),
+        capacity_wh=_float(row["capacite_de_batterie"]),
+    )
+
+
+def _programme(row: RowMapping) -> Programme:
+    def period(name: str) -> ProgrammePeriod:
+        return ProgrammePeriod(
+            active=row[f"prog_{name}_confort_actif"],
+            start_s=_int(row[f"prog_{name}_heure_debut"]),
+            end_s=_int(row[f"prog_{name}_heure_fin"]),
+        )
+
+    return Programme(
+        weekday=(period("semaine_periode_1"), period("semaine_periode_2")),
+        weekend=(period("weekend_periode_1"), period("weekend_periode_2")),
+    )
+
+
+def _thermostatic(row: RowMapping) -> ThermostaticHeaterRow:
+    return ThermostaticHeaterRow(
+        device_id=row["device_id"],
+        machine_type=_int(row["machine_type"]),
+        row_id=row["id"],
+        eco_dk=_float(row["temperature_eco"]),
+        comfort_dk=_float(row["temperature_confort"]),
+        half_band_dk=_float(row["delta_temp_maximale_temp_demandee"]),
+        power_w=_float(row["puissance"]),
+        thermal_model_id=_int(row["modele_thermique_id"]),
+        temperature_item_id=_int(row["mesure_temperature_id"]),
+        programme=_programme(row),
+    )
+
+
+def _pilot_wire(row: RowMapping) -> PilotWireHeaterRow:
+    return PilotWireHeaterRow(
+        device_id=row["device_id"],
+        machine_type=_int(row["machine_type"]),
+        row_id=row["id"],
+        eco_power_w=_float(row["puissance_moyenne_eco"]),
+        comfort_power_w=_float(row["puissance_moyenne_confort"]),
+        forced_eco_pct=_float(row["pourcentage_eco_force"]),
+        programme=_programme(row),
+    )
+
+
+def _float(value: int | float | Decimal | None) -> float | None:
+    """A stored number as a float (NaN and infinities kept: judged later)."""
+    return None if value is None else float(value)
+
+
+def _int(value: int | float | Decimal | None) -> int | None:
+    """A stored number as an int (truncated); a non-finite float reads as ``None``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return int(value)
