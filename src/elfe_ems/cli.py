@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from elfe_ems.cli_common import ConfigOption, console, fail, settings_from
 from elfe_ems.cli_db import db_app, thermal_app
+from elfe_ems.jobs.replay import replay
+from elfe_ems.jobs.round import RoundError, run_round
 from elfe_ems.planner import SolveOptions, SolveStats, solve
 from elfe_ems.scenario import Plan, ScenarioError, read_scenario, write_model
 
@@ -21,9 +24,8 @@ app = typer.Typer(
     help="ELFE community energy management system: places flexible consumption "
     "to import as little energy as possible.",
 )
-# soft wrap: lines are never cut at the terminal width (logs and pipes read whole lines)
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(thermal_app, name="thermal")
 
@@ -36,12 +38,6 @@ def main(
     """Configure logging: one event per line on standard error (journald-friendly)."""
     level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a clear error (no traceback) and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    return typer.Exit(code)
 
 
 @app.command("solve")
@@ -71,6 +67,61 @@ def solve_command(
         raise fail(f"{output}: cannot be written ({error.strerror})", 1) from None
     print_summary(plan, stats)
     console.print(f"Plan written to {escape(str(output))}", highlight=False)
+
+
+@app.command("run")
+def run_command(
+    at: Annotated[
+        float | None,
+        typer.Option(
+            "--at", help="Run as if at this Unix time [s] [default: now].", show_default=False
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run one planning round: read, plan, publish (the main job, every quarter hour)."""
+    settings = settings_from(config)
+    try:
+        outcome = run_round(settings, time.time() if at is None else at)
+    except RoundError as error:
+        raise fail(f"round not run, nothing published: {error}", 1) from None
+    print_summary(outcome.plan, outcome.stats)
+    stale = {name: age for name, age in outcome.input_ages_s.items() if age}
+    console.print(
+        f"{outcome.rows_published} plan rows published from round start "
+        f"{outcome.plan.round_start}; {len(outcome.issues)} device issues; input ages [s]: "
+        f"{stale or 'all fresh'}\nScenario saved to {escape(str(outcome.scenario_path))}",
+        highlight=False,
+    )
+
+
+@app.command("replay")
+def replay_command(
+    scenario: Annotated[Path, typer.Argument(help="A scenario saved by a round.")],
+    net_load: Annotated[
+        Path | None,
+        typer.Option("--net-load", help="CSV with a net_load_w column (W, one row per step)."),
+    ] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.01)] = 60.0,
+    gap: Annotated[float, typer.Option("--gap", min=0.0, max=1.0)] = 1e-4,
+) -> None:
+    """Solve a saved round again and show how the plan and the import differ."""
+    try:
+        result = replay(scenario, net_load, SolveOptions(time_limit_s=time_limit, gap=gap))
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    print_summary(result.plan, result.stats)
+    if result.saved is None:
+        console.print("No saved plan beside the scenario to compare with.")
+        return
+    console.print(
+        f"Saved plan: import {result.saved.import_wh / 1000:,.2f} kWh; replay: "
+        f"{result.plan.import_wh / 1000:,.2f} kWh "
+        f"({(result.plan.import_wh - result.saved.import_wh) / 1000:+,.2f} kWh); "
+        f"{len(result.changed_ids)} of {len(result.plan.devices)} devices with other decisions"
+        + (f": {result.changed_ids}" if result.changed_ids else ""),
+        highlight=False,
+    )
 
 
 def print_summary(plan: Plan, stats: SolveStats) -> None:

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from alembic.util import CommandError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from elfe_ems.config import ConfigError, Settings, load_settings, mask_url, redact
+from elfe_ems.cli_common import ConfigOption, console, fail, settings_from
+from elfe_ems.config import Settings, mask_url, redact
 from elfe_ems.store import migrate, thermal
-from elfe_ems.store.engine import StoreError, engine_for, schema_of
+from elfe_ems.store.engine import StoreError, engine_for, error_reason, schema_of
 from elfe_ems.store.migrate import DATABASES, Database
 
 db_app = typer.Typer(
@@ -32,41 +31,10 @@ thermal_app = typer.Typer(
     no_args_is_help=True,
     help="Thermal models of the rooms of thermostatic heaters (R [K/W], C [J/K]).",
 )
-# soft wrap: lines are never cut at the terminal width (logs and pipes read whole lines)
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="TOML configuration file [default: the file named by $EMS_CONFIG, if any].",
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a clear error (no traceback) and give the exit to raise."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    return typer.Exit(code)
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as error:
-        raise _fail(str(error), 2) from None
 
 
 def _url(settings: Settings, database: Database) -> str:
     return settings.store_url if database == "store" else settings.output_url
-
-
-def _reason(error: Exception) -> str:
-    """The driver's own message, on one line (without SQLAlchemy's SQL echo)."""
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
-    return " ".join(line.strip() for line in str(cause).splitlines() if line.strip())
 
 
 @contextmanager
@@ -76,10 +44,10 @@ def _connected(database: Database, url: str) -> Iterator[Engine]:
         with engine_for(url) as engine:
             yield engine
     except StoreError as error:
-        raise _fail(f"{database} database: {error}", 2) from None
+        raise fail(f"{database} database: {error}", 2) from None
     except (SQLAlchemyError, CommandError) as error:  # CommandError: e.g. an unknown revision
-        reason = redact(_reason(error), url)
-        raise _fail(f"{database} database {mask_url(url)}: {reason}", 1) from None
+        reason = redact(error_reason(error), url)
+        raise fail(f"{database} database {mask_url(url)}: {reason}", 1) from None
 
 
 def _where(connection: Connection, url: str) -> str:
@@ -98,7 +66,7 @@ def _store(settings: Settings) -> Iterator[Connection]:
             migrate.head_revision("store"),
         )
         if current != head:
-            raise _fail(
+            raise fail(
                 f"store database {_where(connection, url)} is at revision {current or 'none'}, not "
                 f"{head}: run `ems db upgrade` first",
                 1,
@@ -109,7 +77,7 @@ def _store(settings: Settings) -> Iterator[Connection]:
 @db_app.command("upgrade")
 def upgrade_command(config: ConfigOption = None) -> None:
     """Create or migrate the store and output databases to the latest revision (idempotent)."""
-    settings = _settings(config)
+    settings = settings_from(config)
     for database in DATABASES:
         url = _url(settings, database)
         with _connected(database, url) as engine:
@@ -123,7 +91,7 @@ def upgrade_command(config: ConfigOption = None) -> None:
 @db_app.command("status")
 def status_command(config: ConfigOption = None) -> None:
     """Show the revision of each database and the latest revision."""
-    settings = _settings(config)
+    settings = settings_from(config)
     for database in DATABASES:
         url = _url(settings, database)
         with _connected(database, url) as engine, engine.connect() as connection:
@@ -140,7 +108,7 @@ def status_command(config: ConfigOption = None) -> None:
 @thermal_app.command("list")
 def list_command(config: ConfigOption = None) -> None:
     """List the thermal models: R [K/W], C [J/K] and time constant R C [h]."""
-    with _store(_settings(config)) as connection:
+    with _store(settings_from(config)) as connection:
         models = thermal.list_models(connection)
     table = Table(title="Thermal models")
     for column in ("id", "name", "R [K/W]", "C [J/K]", "R C [h]"):
@@ -172,8 +140,8 @@ def set_command(
     try:
         model = thermal.ThermalModel(model_id, r, c, name)
     except ValueError as error:
-        raise _fail(str(error), 2) from None
-    with _store(_settings(config)) as connection:
+        raise fail(str(error), 2) from None
+    with _store(settings_from(config)) as connection:
         created = thermal.set_model(connection, model)
     console.print(
         f"Thermal model {model_id} {'created' if created else 'updated'}: R = {r:g} K/W, "

@@ -16,7 +16,7 @@ from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from elfe_ems.config import mask_url
 
@@ -92,3 +92,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.close()
 
     return engine
+
+
+def error_reason(error: Exception) -> str:
+    """A database error's own message, on one line (without SQLAlchemy's SQL echo)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+    return " ".join(line.strip() for line in str(cause).splitlines() if line.strip())

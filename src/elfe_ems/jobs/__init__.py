@@ -1,0 +1,1 @@
+"""The EMS jobs: the planning round (and, later, the acquisition jobs)."""

@@ -1,0 +1,196 @@
+"""The planning round: coordination database and store → scenario → plan → output tables.
+
+A round at time ``at`` plans the horizon that begins at the next quarter hour (``elfe.md``
+§3: a round at 14:14:30 publishes from 14:15:00, never later). It reads every input first,
+freezes them into a scenario saved in the run-conditions folder (with its plan, for replays),
+solves it, and publishes the plan in one transaction on the output database. The run log in
+the store says when the round ran, how it ended, and how old each input was.
+
+A database that cannot be used ends the round with :class:`RoundError` (message without
+passwords) before anything is published: the output database is written in a single
+transaction, so the control daemon sees all rows of the round or none.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from elfe_ems.config import Settings, redact
+from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.roundinputs import Measurements, build_devices
+from elfe_ems.scenario import Plan, Scenario, write_model
+from elfe_ems.sources.coordination import read_coordination
+from elfe_ems.store import inputs
+from elfe_ems.store.engine import StoreError, engine_for, error_reason
+from elfe_ems.store.publish import publish
+from elfe_ems.store.tables import DECISION_COUNT, run_log
+from elfe_ems.timegrid import Grid
+
+log = logging.getLogger(__name__)
+
+STEP_S = 900
+
+
+class RoundError(RuntimeError):
+    """The round could not run (a database down or unusable); nothing was published."""
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What a round did."""
+
+    plan: Plan
+    stats: SolveStats
+    rows_published: int
+    scenario_path: Path
+    input_ages_s: dict[str, int | None]
+    issues: list[str] = field(default_factory=list)
+
+
+def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
+    """The first quarter hour at or after ``at_s`` [Unix s]."""
+    return -int(-at_s // step_s) * step_s
+
+
+def run_round(settings: Settings, at_s: float) -> RoundOutcome:
+    """Run one round at ``at_s`` [Unix s] (see the module docstring)."""
+    grid = Grid(round_start_after(at_s), STEP_S, DECISION_COUNT)
+    urls = (settings.coordination_url, settings.store_url, settings.output_url)
+    try:
+        with (
+            engine_for(settings.coordination_url) as coordination,
+            engine_for(settings.store_url) as store,
+            engine_for(settings.output_url) as output,
+        ):
+            run_id = _log_start(store, grid, settings.planning_method)
+            try:
+                outcome = _plan_and_publish(settings, grid, coordination, store, output)
+            except (SQLAlchemyError, OSError) as error:
+                _log_failure(store, run_id, redact(str(error), *urls))
+                raise
+            _log_success(store, run_id, outcome)
+            return outcome
+    except (SQLAlchemyError, StoreError, OSError) as error:
+        raise RoundError(redact(error_reason(error), *urls)) from None
+
+
+def _plan_and_publish(
+    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
+) -> RoundOutcome:
+    scenario, ages, issues = _scenario(settings, grid, coordination, store, output)
+    folder = settings.run_conditions_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{grid.round_start}-{settings.planning_method}"
+    scenario_path = stem.with_name(stem.name + ".scenario.json")
+    write_model(scenario, scenario_path)
+    plan, stats = solve(
+        scenario, SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap)
+    )
+    write_model(plan, stem.with_name(stem.name + ".plan.json"))
+    with output.begin() as connection:
+        published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
+    log.info(
+        "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s",
+        grid.iso(grid.round_start),
+        published,
+        plan.import_wh,
+        plan.import_wh_asap,
+        plan.solver.status,
+    )
+    return RoundOutcome(plan, stats, published, scenario_path, ages, issues)
+
+
+def _scenario(
+    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
+) -> tuple[Scenario, dict[str, int | None], list[str]]:
+    """The round's frozen inputs, the age of each [s], and the devices' issues."""
+    with coordination.connect() as connection:
+        rows = read_coordination(connection)
+    with store.connect() as connection:
+        net = inputs.net_load(connection, grid)
+        outdoor = inputs.outdoor_temperature(connection, grid)
+        energies = inputs.water_heater_energies(connection, grid)
+        rooms = inputs.room_temperatures(connection, grid)
+        measurements = Measurements(
+            cycle_profiles_w=inputs.cycle_profiles(connection),
+            water_heater_energy_wh=energies.values,
+            room_temp_c=rooms.values,
+            outdoor_temp_c=outdoor.temp_c,
+        )
+        models = inputs.thermal_models(connection)
+    with output.connect() as connection:
+        history = inputs.plan_history(connection, grid, settings.planning_method)
+    specs, issues = build_devices(
+        rows, grid, ZoneInfo(settings.timezone), history, measurements, models
+    )
+    scenario = Scenario(
+        round_start=grid.round_start,
+        step_s=grid.step_s,
+        steps=grid.steps,
+        net_load_w=net.net_load_w,
+        outdoor_temp_c=outdoor.temp_c,
+        devices=specs,
+    )
+    ages = {
+        "forecast": net.age_s,
+        "forecast_steps_extended": grid.steps - net.forecast_steps,
+        "weather": outdoor.age_s,
+        "water_heater_energy": energies.oldest_age_s,
+        "room_temperature": rooms.oldest_age_s,
+    }
+    return scenario, ages, [str(issue) for issue in issues]
+
+
+def _log_start(store: Engine, grid: Grid, method: str) -> int:
+    with store.begin() as connection:
+        return connection.execute(
+            insert(run_log)
+            .values(
+                round_start=grid.round_start,
+                planning_method=method,
+                started_at=time.time(),
+                status="running",
+            )
+            .returning(run_log.c.id)
+        ).scalar_one()
+
+
+def _log_success(store: Engine, run_id: int, outcome: RoundOutcome) -> None:
+    plan = outcome.plan
+    with store.begin() as connection:
+        connection.execute(
+            update(run_log)
+            .where(run_log.c.id == run_id)
+            .values(
+                finished_at=time.time(),
+                status="succeeded",
+                solver_status=plan.solver.status,
+                gap=plan.solver.gap,
+                import_wh=plan.import_wh,
+                import_wh_asap=plan.import_wh_asap,
+                devices_planned=sum(d.status == "planned" for d in plan.devices),
+                devices_skipped=sum(d.status == "skipped" for d in plan.devices),
+                input_ages_s=outcome.input_ages_s,
+                scenario_path=str(outcome.scenario_path),
+            )
+        )
+
+
+def _log_failure(store: Engine, run_id: int, error: str) -> None:
+    """Best effort: the store itself may be what failed."""
+    try:
+        with store.begin() as connection:
+            connection.execute(
+                update(run_log)
+                .where(run_log.c.id == run_id)
+                .values(finished_at=time.time(), status="failed", error=error)
+            )
+    except SQLAlchemyError:
+        log.warning("[WARN_DATABASE] the failed round could not be logged in the store")

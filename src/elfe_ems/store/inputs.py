@@ -1,0 +1,218 @@
+"""What a round reads from the internal store and the output database, with the age of each.
+
+Every reader takes a connection and the round's grid and returns plain values (no ORM), so
+the round can freeze them into a scenario. Ages are seconds between the newest data used and
+the round start (``None`` when nothing was found).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
+
+from elfe_ems.devices import Tag
+from elfe_ems.roundinputs import PlanHistory, PublishedRow
+from elfe_ems.store.tables import (
+    DECISION_COUNT,
+    forecast,
+    machine_cycle_profile,
+    result,
+    room_temperature,
+    thermal_model,
+    water_heater_energy,
+    weather_forecast,
+)
+from elfe_ems.timegrid import Grid
+
+log = logging.getLogger(__name__)
+
+DAY_S = 86_400
+HISTORY_DAYS = 3  # plan rows a round needs (see PlanHistory)
+
+
+@dataclass(frozen=True)
+class NetLoad:
+    """The round's net load [W per step], how it was obtained, and the forecast's age [s]."""
+
+    net_load_w: list[float]
+    forecast_steps: int  # steps taken from a forecast; the rest were extended
+    age_s: int | None
+
+
+def net_load(connection: Connection, grid: Grid) -> NetLoad:
+    """Net load = -(production - consumption) from the latest forecast of each step.
+
+    Steps no forecast covers are extended by 24 h persistence of the steps that are covered
+    (the value a day earlier, itself forecast or extended); with nothing at all the net load
+    is 0. Either way the round says so (``[WARN_DATABASE]``).
+    """
+    # the latest issue of every target time from a day before the horizon to its end
+    latest = (
+        select(forecast.c.target_time, func.max(forecast.c.issue_time).label("issue_time"))
+        .where(
+            forecast.c.target_time >= grid.round_start - DAY_S, forecast.c.target_time < grid.end
+        )
+        .group_by(forecast.c.target_time)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(forecast.c.target_time, forecast.c.issue_time, forecast.c.power_w).join(
+            latest,
+            and_(
+                forecast.c.target_time == latest.c.target_time,
+                forecast.c.issue_time == latest.c.issue_time,
+            ),
+        )
+    ).all()
+    surplus: dict[int, float] = {int(r.target_time): float(r.power_w) for r in rows}
+    in_horizon = [r for r in rows if r.target_time >= grid.round_start]
+    age = grid.round_start - max(r.issue_time for r in in_horizon) if in_horizon else None
+    values: list[float] = []
+    covered = 0
+    for k in range(grid.steps):
+        t = grid.time_of(k)
+        if t in surplus:
+            covered += 1
+        else:
+            surplus[t] = surplus.get(t - DAY_S, 0.0)
+        values.append(-surplus[t])
+    if covered < grid.steps:
+        log.warning(
+            "%s the forecast covers %d of %d steps: the rest %s",
+            Tag.DATABASE,
+            covered,
+            grid.steps,
+            "extended by 24 h persistence" if surplus else "taken as a zero net load",
+        )
+    return NetLoad(values, covered, age)
+
+
+@dataclass(frozen=True)
+class OutdoorTemperature:
+    """Outdoor temperature at the middle of each step [°C] (None without data), and its age."""
+
+    temp_c: list[float] | None
+    age_s: int | None
+
+
+def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperature:
+    """The current weather forecast interpolated to the middle of each step (held flat past
+    its first and last points)."""
+    rows = connection.execute(
+        select(
+            weather_forecast.c.target_time,
+            weather_forecast.c.temperature_c,
+            weather_forecast.c.fetched_at,
+        )
+        .where(
+            weather_forecast.c.target_time >= grid.round_start - 6 * 3600,
+            weather_forecast.c.target_time <= grid.end + 6 * 3600,
+        )
+        .order_by(weather_forecast.c.target_time)
+    ).all()
+    if not rows:
+        log.warning("%s no outdoor temperature forecast for the horizon", Tag.DATABASE)
+        return OutdoorTemperature(None, None)
+    middles = grid.round_start + grid.step_s * (np.arange(grid.steps) + 0.5)
+    times = np.array([r.target_time for r in rows], dtype=float)
+    temps = np.array([r.temperature_c for r in rows], dtype=float)
+    age = grid.round_start - max(int(r.fetched_at) for r in rows)
+    return OutdoorTemperature(np.interp(middles, times, temps).tolist(), age)
+
+
+def cycle_profiles(connection: Connection) -> dict[int, list[float]]:
+    """The current learned cycle of each machine power item [W per step]."""
+    rows = connection.execute(
+        select(machine_cycle_profile.c.power_item_id, machine_cycle_profile.c.profile_w).where(
+            machine_cycle_profile.c.superseded_at.is_(None)
+        )
+    ).all()
+    return {int(r.power_item_id): [float(v) for v in r.profile_w] for r in rows}
+
+
+def _latest(
+    connection: Connection,
+    key: ColumnElement[Any],
+    value: ColumnElement[Any],
+    time: ColumnElement[Any],
+    before: int,
+) -> Sequence[Row[Any]]:
+    """The latest (key, value, time) per key measured at or before ``before``."""
+    newest = (
+        select(key.label("key"), func.max(time).label("time"))
+        .where(time <= before)
+        .group_by(key)
+        .subquery()
+    )
+    return connection.execute(
+        select(key, value, time).join(newest, and_(key == newest.c.key, time == newest.c.time))
+    ).all()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Latest measured values per Zabbix item, and the age of the oldest one used [s]."""
+
+    values: dict[int, float]
+    oldest_age_s: int | None
+
+
+def _measured(rows: Sequence[Row[Any]], round_start: int) -> Measured:
+    values = {int(r[0]): float(r[1]) for r in rows}
+    ages = [round_start - int(r[2]) for r in rows]
+    return Measured(values, max(ages) if ages else None)
+
+
+def water_heater_energies(connection: Connection, grid: Grid) -> Measured:
+    """The latest 24 h energy [Wh] of each water heater power item."""
+    rows = _latest(
+        connection,
+        water_heater_energy.c.power_item_id,
+        water_heater_energy.c.energy_wh,
+        water_heater_energy.c.measured_at,
+        grid.round_start,
+    )
+    return _measured(rows, grid.round_start)
+
+
+def room_temperatures(connection: Connection, grid: Grid) -> Measured:
+    """The latest temperature [°C] of each room temperature item."""
+    rows = _latest(
+        connection,
+        room_temperature.c.temperature_item_id,
+        room_temperature.c.temp_c,
+        room_temperature.c.measured_at,
+        grid.round_start,
+    )
+    return _measured(rows, grid.round_start)
+
+
+def thermal_models(connection: Connection) -> Mapping[int, tuple[float, float]]:
+    """R [K/W] and C [J/K] per thermal model id."""
+    rows = connection.execute(
+        select(thermal_model.c.id, thermal_model.c.r_k_per_w, thermal_model.c.c_j_per_k)
+    )
+    return {int(r.id): (float(r.r_k_per_w), float(r.c_j_per_k)) for r in rows}
+
+
+def plan_history(connection: Connection, grid: Grid, planning_method: str) -> PlanHistory:
+    """The rows of this planning method published over the last days (see PlanHistory)."""
+    decisions = [result.c[f"decisions_{k}"] for k in range(DECISION_COUNT)]
+    rows = connection.execute(
+        select(result.c.machine_id, result.c.first_valid_timestamp, *decisions).where(
+            result.c.planning_method == planning_method,
+            result.c.first_valid_timestamp >= grid.round_start - HISTORY_DAYS * DAY_S,
+            result.c.first_valid_timestamp < grid.round_start,
+        )
+    ).all()
+    by_device: dict[int, list[PublishedRow]] = {}
+    for row in rows:
+        by_device.setdefault(int(row[0]), []).append(
+            PublishedRow(int(row[1]), tuple(int(v) for v in row[2:]))
+        )
+    return PlanHistory(by_device)
