@@ -58,7 +58,7 @@ class ThermostaticHeaterModel(DeviceModel):
         self.heat_rise_k = (1 - self.decay) * spec.r_k_per_w * spec.power_w
         self.low_c = np.asarray(spec.comfort_min_c, dtype=float)
         self.high_c = np.asarray(spec.comfort_max_c, dtype=float)
-        self.least_heating = self._thermostat(self.low_c)
+        self.least_heating = self._thermostat(self._lowest_holdable_c())
         self.miss_budget_k = 0.0
         if not self._holds_band(self.least_heating):
             budget_k, proven = self._least_miss()  # may find that pre-heating holds the band
@@ -70,6 +70,20 @@ class ThermostaticHeaterModel(DeviceModel):
                 f"comfort band out of reach: missed by {least}, "
                 f"{self.miss_budget_k * grid.step_h:.2f} K·h",
             )
+
+    def _lowest_holdable_c(self) -> FloatArray:
+        """The lowest temperature at the end of each step from which heating flat out keeps
+        the room above the band's lower edge at every later step [°C].
+
+        Backwards: ``need[N-1] = min[N-1]``, ``need[k] = max(min[k], (need[k+1] - (1-a)
+        (T_out[k+1] + R P)) / a)``. A thermostat aiming at it pre-heats just enough before a
+        rise of the band, so the band is found holdable without a solver in the usual case.
+        """
+        need = self.low_c.copy()
+        full_heat = (1 - self.decay) * self.outdoor_temp_c + self.heat_rise_k
+        for k in range(self.grid.steps - 2, -1, -1):
+            need[k] = max(need[k], (need[k + 1] - full_heat[k + 1]) / self.decay)
+        return need
 
     def temperatures_c(self, decisions: IntArray) -> FloatArray:
         """Room temperature at the end of each step [°C] under ``decisions``."""

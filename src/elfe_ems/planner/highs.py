@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -78,32 +78,42 @@ def run_mip(
 ) -> MilpResult:
     """Run the MIP loaded in ``solver`` from the feasible ``start``; the best solution found.
 
-    HiGHS 1.16 may report an improved objective after a warm start while still returning the
-    warm start as its solution; the objective is therefore recomputed from the solution, and
-    on a mismatch the model is solved once more without the warm start. When its presolve
-    leaves a numerical error (no solution), the model is solved once more without presolve.
+    Two HiGHS 1.16 failures are worked around. It may report an improved objective after a
+    warm start while returning the warm start as its solution: the objective is recomputed
+    from the solution, and on a mismatch the model is solved once more without the warm start
+    (the better of both is kept; the reported bound stays valid). When its presolve leaves a
+    numerical error (no solution), the model is solved once more without presolve.
     """
     began = time.perf_counter()
-    solver.setOptionValue("time_limit", max(time_limit_s, 0.01))
-    solver.setOptionValue("mip_rel_gap", gap)
+
+    def remaining_s() -> float:
+        return max(time_limit_s - (time.perf_counter() - began), 0.01)
+
     warm = highspy.HighsSolution()
     warm.col_value = start
     warm.value_valid = True
+    solver.setOptionValue("mip_rel_gap", gap)
+    solver.setOptionValue("time_limit", remaining_s())
     solver.setSolution(warm)
     solver.run()
-    if _stale_solution(solver):
-        log.info("HiGHS returned a solution that does not match its objective: solving again")
-        solver.clearSolver()
-        solver.setOptionValue("time_limit", max(time_limit_s - (time.perf_counter() - began), 0.01))
-        solver.run()
     if solver.getModelStatus() == highspy.HighsModelStatus.kSolveError:
         log.info("HiGHS ended in a numerical error: solving again without presolve")
         solver.clearSolver()
         solver.setOptionValue("presolve", "off")
-        solver.setOptionValue("time_limit", max(time_limit_s - (time.perf_counter() - began), 0.01))
+        solver.setOptionValue("time_limit", remaining_s())
         solver.setSolution(warm)
         solver.run()
-    return _result(solver, (time.perf_counter() - began) * 1000)
+    result = _result(solver)
+    if _stale_solution(solver) and remaining_s() > 0.01:
+        log.info("HiGHS returned a solution that does not match its objective: solving again")
+        solver.clearSolver()
+        solver.setOptionValue("time_limit", remaining_s())
+        solver.run()
+        again = _result(solver)
+        if again.x is not None and again.objective < result.objective:
+            result = again
+        result = replace(result, dual_bound=max(result.dual_bound, again.dual_bound))
+    return replace(result, solve_ms=(time.perf_counter() - began) * 1000)
 
 
 def _objective_of(solver: highspy.Highs, x: np.ndarray) -> float:
@@ -119,13 +129,13 @@ def _stale_solution(solver: highspy.Highs) -> bool:
     return abs(actual - reported) > OBJECTIVE_TOLERANCE * max(1.0, abs(reported))
 
 
-def _result(solver: highspy.Highs, solve_ms: float) -> MilpResult:
+def _result(solver: highspy.Highs) -> MilpResult:
     """The solver's outcome (no solution: ``x`` is None)."""
     info = solver.getInfo()
     status = solver.getModelStatus()
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
         log.warning("HiGHS found no solution (%s)", solver.modelStatusToString(status))
-        return MilpResult(None, np.inf, False, -np.inf, solve_ms)
+        return MilpResult(None, np.inf, False, -np.inf, 0.0)
     x = np.asarray(solver.getSolution().col_value)
     objective = _objective_of(solver, x)
     optimal = status == highspy.HighsModelStatus.kOptimal and not _stale_solution(solver)
@@ -141,4 +151,4 @@ def _result(solver: highspy.Highs, solve_ms: float) -> MilpResult:
         )
     else:  # a pure LP: its optimum is its own bound
         bound = objective if optimal else -np.inf
-    return MilpResult(x, objective, optimal, bound, solve_ms)
+    return MilpResult(x, objective, optimal, bound, 0.0)
