@@ -8,7 +8,9 @@ the store says when the round ran, how it ended, and how old each input was.
 
 A database that cannot be used ends the round with :class:`RoundError` (message without
 passwords) before anything is published: the output database is written in a single
-transaction, so the control daemon sees all rows of the round or none.
+transaction, so the control daemon sees all rows of the round or none. Once the rows are
+published the round has run: a store that fails to record its success only gets a
+``[WARN_DATABASE]`` warning (the run log then still says "running").
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from elfe_ems.timegrid import Grid
 log = logging.getLogger(__name__)
 
 STEP_S = 900
+DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
+IO_MARGIN_S = 15  # reading the inputs and publishing, within the daemon's delay
+MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much solver time
 
 
 class RoundError(RuntimeError):
@@ -71,18 +76,45 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
         ):
             run_id = _log_start(store, grid, settings.planning_method)
             try:
-                outcome = _plan_and_publish(settings, grid, coordination, store, output)
-            except (SQLAlchemyError, OSError) as error:
-                _log_failure(store, run_id, redact(str(error), *urls))
+                outcome = _plan_and_publish(
+                    settings,
+                    grid,
+                    solver_budget_s(settings.time_limit_s, grid.round_start, at_s),
+                    coordination,
+                    store,
+                    output,
+                )
+            except Exception as error:  # whatever it is, the run log says the round failed
+                _log_failure(store, run_id, redact(error_reason(error), *urls))
                 raise
-            _log_success(store, run_id, outcome)
+            try:
+                _log_success(store, run_id, outcome)
+            except SQLAlchemyError as error:  # the rows are published: the round did run
+                log.warning(
+                    "[WARN_DATABASE] round published, but its success could not be logged "
+                    "in the store: %s",
+                    redact(error_reason(error), *urls),
+                )
             return outcome
     except (SQLAlchemyError, StoreError, OSError) as error:
         raise RoundError(redact(error_reason(error), *urls)) from None
 
 
+def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:
+    """The solver's time [s]: the configured limit, but no more than the time left before the
+    control daemon's pass at the round start (+5 s) less a margin for reading and publishing
+    (a round at 14:14:30 gives it 20 s), and at least :data:`MIN_SOLVE_S`."""
+    left_s = round_start + DAEMON_DELAY_S - at_s - IO_MARGIN_S
+    return max(MIN_SOLVE_S, min(time_limit_s, left_s))
+
+
 def _plan_and_publish(
-    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
+    settings: Settings,
+    grid: Grid,
+    budget_s: float,
+    coordination: Engine,
+    store: Engine,
+    output: Engine,
 ) -> RoundOutcome:
     scenario, ages, issues = _scenario(settings, grid, coordination, store, output)
     folder = settings.run_conditions_dir
@@ -90,9 +122,7 @@ def _plan_and_publish(
     stem = folder / f"{grid.round_start}-{settings.planning_method}"
     scenario_path = stem.with_name(stem.name + ".scenario.json")
     write_model(scenario, scenario_path)
-    plan, stats = solve(
-        scenario, SolveOptions(time_limit_s=settings.time_limit_s, gap=settings.gap)
-    )
+    plan, stats = solve(scenario, SolveOptions(time_limit_s=budget_s, gap=settings.gap))
     write_model(plan, stem.with_name(stem.name + ".plan.json"))
     with output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)

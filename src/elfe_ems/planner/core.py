@@ -39,6 +39,7 @@ from elfe_ems.timegrid import Grid
 log = logging.getLogger(__name__)
 
 GAP_TOLERANCE = 1e-9  # a gap this close to the option is within it (floating-point noise)
+TIEBREAK_SHARE = 0.1  # of the time limit, at most, for the heaters' fewest-switches pass
 ABSOLUTE_GAP_KWH = 1e-6  # 1 mWh from the bound is proven optimal (HiGHS's absolute gap)
 
 
@@ -252,7 +253,7 @@ class _Search:
                 [x[i] for i in others],
                 load_w - others_w,
                 self.grid,
-                self.remaining_s(),
+                min(self.remaining_s(), TIEBREAK_SHARE * self.options.time_limit_s),
             )
             for i, xi in zip(others, improved, strict=True):
                 x[i] = xi

@@ -24,6 +24,7 @@ from elfe_ems.planner.model import assemble, import_columns
 from elfe_ems.timegrid import Grid
 
 MAX_PASSES = 20
+SWITCHES_GAP = 0.01  # relative gap on the number of switches: a tie-break needs no proof
 IMPORT_TOLERANCE = 1e-9  # relative: a move within this is "no higher" (floating-point noise)
 
 
@@ -75,7 +76,7 @@ def fewest_switches(
         used.astype(np.int32),
         milp.primary_cost[used],
     )
-    result = run_mip(solver, start, time_limit_s, gap=0.0)
+    result = run_mip(solver, start, time_limit_s, gap=SWITCHES_GAP)
     if result.x is None:
         return x
     return [result.x[milp.block_slice(i)] for i in range(len(blocks))]

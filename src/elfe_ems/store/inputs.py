@@ -8,6 +8,7 @@ the round start (``None`` when nothing was found).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from elfe_ems.timegrid import Grid
 log = logging.getLogger(__name__)
 
 DAY_S = 86_400
+FINITE = sys.float_info.max  # a value outside ±FINITE (NaN, ±infinity) is not a measure
 HISTORY_DAYS = 3  # plan rows a round needs (see PlanHistory)
 
 
@@ -49,30 +51,37 @@ def net_load(connection: Connection, grid: Grid) -> NetLoad:
 
     Steps no forecast covers are extended by 24 h persistence of the steps that are covered
     (the value a day earlier, itself forecast or extended); with nothing at all the net load
-    is 0. Either way the round says so (``[WARN_DATABASE]``).
+    is 0. Either way the round says so (``[WARN_DATABASE]``). A NaN or infinite value is no
+    forecast.
     """
+    finite = forecast.c.power_w.between(-FINITE, FINITE)
     # the latest issue of every target time from a day before the horizon to its end
     latest = (
         select(forecast.c.target_time, func.max(forecast.c.issue_time).label("issue_time"))
         .where(
-            forecast.c.target_time >= grid.round_start - DAY_S, forecast.c.target_time < grid.end
+            forecast.c.target_time >= grid.round_start - DAY_S,
+            forecast.c.target_time < grid.end,
+            finite,
         )
         .group_by(forecast.c.target_time)
         .subquery()
     )
     rows = connection.execute(
-        select(forecast.c.target_time, forecast.c.issue_time, forecast.c.power_w).join(
+        select(forecast.c.target_time, forecast.c.issue_time, forecast.c.power_w)
+        .join(
             latest,
             and_(
                 forecast.c.target_time == latest.c.target_time,
                 forecast.c.issue_time == latest.c.issue_time,
             ),
         )
+        .where(finite)
     ).all()
     surplus: dict[int, float] = {int(r.target_time): float(r.power_w) for r in rows}
-    in_horizon = [r for r in rows if r.target_time >= grid.round_start]
-    age = grid.round_start - max(r.issue_time for r in in_horizon) if in_horizon else None
+    issued: dict[int, int] = {int(r.target_time): int(r.issue_time) for r in rows}
+    found = bool(surplus)  # before the loop, which adds the extended steps
     values: list[float] = []
+    used: list[int] = []  # issue time of the forecast behind each step (none for a zero)
     covered = 0
     for k in range(grid.steps):
         t = grid.time_of(k)
@@ -80,14 +89,19 @@ def net_load(connection: Connection, grid: Grid) -> NetLoad:
             covered += 1
         else:
             surplus[t] = surplus.get(t - DAY_S, 0.0)
+            if t - DAY_S in issued:
+                issued[t] = issued[t - DAY_S]
         values.append(-surplus[t])
+        if t in issued:
+            used.append(issued[t])
+    age = grid.round_start - max(used) if used else None
     if covered < grid.steps:
         log.warning(
             "%s the forecast covers %d of %d steps: the rest %s",
             Tag.DATABASE,
             covered,
             grid.steps,
-            "extended by 24 h persistence" if surplus else "taken as a zero net load",
+            "extended by 24 h persistence" if found else "taken as a zero net load",
         )
     return NetLoad(values, covered, age)
 
@@ -102,7 +116,7 @@ class OutdoorTemperature:
 
 def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperature:
     """The current weather forecast interpolated to the middle of each step (held flat past
-    its first and last points)."""
+    its first and last points); NaN and infinite points are left out."""
     rows = connection.execute(
         select(
             weather_forecast.c.target_time,
@@ -112,6 +126,7 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
         .where(
             weather_forecast.c.target_time >= grid.round_start - 6 * 3600,
             weather_forecast.c.target_time <= grid.end + 6 * 3600,
+            weather_forecast.c.temperature_c.between(-FINITE, FINITE),
         )
         .order_by(weather_forecast.c.target_time)
     ).all()
