@@ -15,20 +15,17 @@ are written ``R + n h`` in the comments.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, text
 
-ADMIN_URL = os.environ.get(
-    "ELFE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from elfe_ems.store.engine import make_engine
+from postgres import admin, create_database, drop_database, url_of
+
 SCHEMA = "elfe"
 SCHEMA_SQL = Path(__file__).with_name("coordination_schema.sql")
 
@@ -37,19 +34,6 @@ H = 3600
 
 Period = tuple[bool | None, int | None, int | None]  # confort_actif, heure_debut, heure_fin
 OFF: Period = (False, None, None)
-
-
-def _admin(database: str | None = None) -> psycopg.Connection:
-    """An autocommit connection; a server that cannot be reached fails the test."""
-    url = make_url(ADMIN_URL)
-    if database is not None:
-        url = url.set(database=database)
-    try:
-        return psycopg.connect(
-            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=10
-        )
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is required by these tests and cannot be reached: {error}")
 
 
 def _programme(
@@ -287,31 +271,21 @@ def _insert(connection: Connection, table: str, rows: list[dict[str, Any]]) -> N
 @pytest.fixture(scope="session")
 def coordination_database() -> Iterator[str]:
     """This session's fresh database, with the schema ``elfe`` built from the DDL file."""
-    name = f"ems_coord_{secrets.token_hex(6)}"
-    with _admin() as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    name = create_database("ems_coord")
     try:
-        with _admin(name) as connection:
+        with admin(name) as connection:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(SCHEMA)))
             connection.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         yield name
     finally:
-        with _admin() as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def coordination_engine(coordination_database: str) -> Iterator[Engine]:
     """An engine on the filled database, its search path set to ``elfe`` (not ``public``)."""
-    url = (
-        make_url(ADMIN_URL)
-        .set(drivername="postgresql+psycopg", database=coordination_database)
-        .update_query_dict({"options": f"-c search_path={SCHEMA}"})
-    )
-    engine = create_engine(url)
+    engine = make_engine(url_of(coordination_database, SCHEMA))
     with engine.begin() as connection:
         for table, rows in DATASET:
             _insert(connection, table, rows)

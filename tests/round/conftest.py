@@ -71,17 +71,15 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import Connection, Engine, event, insert, make_url, select, text
+from sqlalchemy import Connection, Engine, event, insert, select, text
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.round import RoundOutcome, run_round
@@ -98,10 +96,8 @@ from elfe_ems.store.tables import (
     water_heater_energy,
     weather_forecast,
 )
+from postgres import admin, create_database, create_schema, drop_database, unique_name, url_of
 
-ADMIN_URL = os.environ.get(
-    "ELFE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 DDL = Path(__file__).parent.parent / "coordination" / "coordination_schema.sql"
 COORDINATION_SCHEMA = "elfe"
 
@@ -504,52 +500,16 @@ def _filled(env: RoundEnv, **store: Any) -> RoundEnv:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-def admin(database: str | None = None) -> psycopg.Connection:
-    """An autocommit connection; a server that cannot be reached fails the test."""
-    url = make_url(ADMIN_URL)
-    if database is not None:
-        url = url.set(database=database)
-    try:
-        return psycopg.connect(
-            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=10
-        )
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is required by these tests and cannot be reached: {error}")
-
-
-def pg_url(database: str, schema: str, password: str | None = None) -> str:
-    """``postgresql://…/DATABASE?options=-c%20search_path%3DSCHEMA,public``."""
-    url = make_url(ADMIN_URL).set(database=database)
-    if password is not None:
-        url = url.set(password=password)
-    base = url.render_as_string(hide_password=False)
-    return f"{base}?options=-c%20search_path%3D{schema},public"
-
-
-def _create_database(prefix: str) -> str:
-    name = f"{prefix}_{secrets.token_hex(6)}"
-    with admin() as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def _drop_database(name: str) -> None:
-    with admin() as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
 @pytest.fixture(scope="session")
 def pg_coordination_url() -> Iterator[str]:
     """The session's coordination database, filled, in its schema ``elfe``."""
-    name = _create_database("ems_round_coord")
+    name = create_database("ems_round_coord")
     try:
         with admin(name) as connection:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier("elfe")))
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier("elfe")))
             connection.execute(DDL.read_text(encoding="utf-8"))
-        url = pg_url(name, COORDINATION_SCHEMA)
+        url = url_of(name, COORDINATION_SCHEMA)
         engine = make_engine(url)
         try:
             with engine.begin() as connection:
@@ -558,21 +518,20 @@ def pg_coordination_url() -> Iterator[str]:
             engine.dispose()
         yield url
     finally:
-        _drop_database(name)
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """The session's database for stores and outputs, one schema pair per environment."""
-    name = _create_database("ems_round")
+    name = create_database("ems_round")
     yield name
-    _drop_database(name)
+    drop_database(name)
 
 
 def _pg_schema(database: str) -> str:
-    schema = f"s_{secrets.token_hex(6)}"
-    with admin(database) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    schema = unique_name("s")
+    create_schema(database, schema)
     return schema
 
 
@@ -580,8 +539,8 @@ def new_pg_env(
     coordination_url: str, database: str, run_dir: Path, password: str | None = None, **store: Any
 ) -> RoundEnv:
     """A new store schema and output schema, migrated and filled."""
-    store_url = pg_url(database, _pg_schema(database), password)
-    output_url = pg_url(database, _pg_schema(database), password)
+    store_url = url_of(database, _pg_schema(database), password)
+    output_url = url_of(database, _pg_schema(database), password)
     _migrated(store_url, output=False)
     _migrated(output_url, store=False)
     return _filled(RoundEnv(coordination_url, store_url, output_url, run_dir), **store)

@@ -14,68 +14,23 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from elfe_ems.cli import app
 from elfe_ems.store import migrate
 from elfe_ems.store.engine import make_engine
-
-ADMIN_URL = os.environ.get(
-    "ELFE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-def unique_name(prefix: str) -> str:
-    """``prefix`` and 12 random hex digits: a name no concurrent test uses."""
-    return f"{prefix}_{secrets.token_hex(6)}"
-
-
-def with_database(database: str, schema: str | None = None) -> str:
-    """The admin URL pointed at ``database``, with ``schema`` as its search path."""
-    url = make_url(ADMIN_URL).set(database=database)
-    if schema is not None:
-        url = url.update_query_dict({"options": f"-c search_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-def admin(database: str | None = None) -> psycopg.Connection:
-    """An autocommit connection to ``database`` (default: the admin URL's); a server that
-    cannot be reached fails the test."""
-    url = ADMIN_URL if database is None else with_database(database)
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is required by these tests and cannot be reached: {error}")
-
-
-def create_database() -> str:
-    """Create a uniquely named empty database and give its name."""
-    name = unique_name("ems_test")
-    with admin() as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
-
-
-def drop_database(name: str) -> None:
-    """Drop the database ``name``, closing any connection left to it."""
-    with admin() as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+from postgres import create_database, create_schema, drop_database, unique_name, url_of
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """The name of this session's fresh PostgreSQL database."""
-    name = create_database()
+    name = create_database("ems_test")
     yield name
     drop_database(name)
 
@@ -83,8 +38,8 @@ def pg_database() -> Iterator[str]:
 @pytest.fixture
 def pg_fresh_url() -> Iterator[str]:
     """URL of a fresh PostgreSQL database of its own, without search path (so ``public``)."""
-    name = create_database()
-    yield with_database(name)
+    name = create_database("ems_test")
+    yield url_of(name)
     drop_database(name)
 
 
@@ -92,9 +47,8 @@ def pg_fresh_url() -> Iterator[str]:
 def pg_url(pg_database: str) -> str:
     """URL of a new empty schema of this session's database (search path = that schema)."""
     schema = unique_name("s")
-    with admin(pg_database) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    return with_database(pg_database, schema)
+    create_schema(pg_database, schema)
+    return url_of(pg_database, schema)
 
 
 @pytest.fixture
