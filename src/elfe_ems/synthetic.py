@@ -16,13 +16,18 @@ pilot-wire heater and 155 thermostatic heater (the split of 151/155 between the 
 kinds is our assumption: the database only says both are heaters).
 
 Every generated device can be planned as given: windows fit their cycle or run, EV targets
-are reachable by the deadline, heaters can hold their bands. One caveat: the seeded thermal
-models describe a whole house (R·P is only 4-14 K for a 1-2.5 kW heater, too little to heat a
-house to 19 °C in winter), so each thermostatic heater heats one room carrying a share ``f``
-of the house's losses: ``R_room = R / f``, ``C_room = C · f`` (same 3.6 h time constant),
-with ``f`` chosen so that the heater can hold the comfort band on the coldest step. In summer
-heating is off: a community given by ``homes`` then has no heaters, and heaters asked for
-explicitly will not be able to keep the room below the band's top (the planner relaxes it).
+are reachable by the deadline, heaters can hold their bands. Thermostatic heaters need two
+departures from a literal reading of the database, both physical:
+
+- the seeded thermal models describe a whole house (``R·P`` is only 4-14 K for a 1-2.5 kW
+  heater: too little to heat a house to 19 °C in winter), so each heater heats one room, with
+  the house's time constant ``R·C`` (3.6 h) and an ``R`` sized for its heater;
+- a room cannot jump from the eco band to the comfort band in one quarter hour, so the band's
+  top is the comfort band's top while the room pre-heats before a comfort period and while it
+  cools down after one (the bottom stays the programme's).
+
+In summer heating is off: a community given by ``homes`` then has no heaters, and heaters asked
+for explicitly cannot keep their rooms below the band's top (the planner relaxes it).
 
 Run as a module to write a scenario file::
 
@@ -32,6 +37,7 @@ Run as a module to write a scenario file::
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +105,10 @@ THERMAL_MODELS = ((0.003893, 3_328_767.0), (0.004570, 2_835_616.0), (0.005622, 2
 # Off-peak windows of water heaters [local h]: a night window, or a split night + midday.
 NIGHT_WINDOWS_H = ((22.0, 30.0), (22.5, 30.5), (23.0, 31.0))
 SPLIT_WINDOWS_H = ((1.0, 5.0), (12.0, 16.0))
+
+ROOM_MARGIN_K = 1.0  # full heating holds the room this far above the comfort band's bottom
+BAND_SHARE = 0.9  # share of a thermostatic band that one on step and one off step may use
+START_MARGIN_K = 0.05  # a room's initial temperature is this far inside what it can reach
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,9 @@ def community_scenario(
     )
 
 
-def _device_counts(homes: int | None, asked: dict[str, int | None], season: Season) -> dict:
+def _device_counts(
+    homes: int | None, asked: dict[str, int | None], season: Season
+) -> dict[str, int]:
     """Device count per type: as asked, else the per-home rate (heaters in winter only)."""
     counts = {}
     for kind, count in asked.items():
@@ -205,6 +217,7 @@ def _stream(seed: int, part: int) -> Rng:
 
 
 def _rounded(values: np.ndarray, decimals: int) -> list[float]:
+    """Plain floats rounded to ``decimals``, for a readable JSON file."""
     return [round(float(v), decimals) for v in values]
 
 
@@ -232,9 +245,9 @@ def _at_local(day: date, hour: float) -> int:
 
 
 def _local_days(grid: Grid) -> list[date]:
-    """Local dates from the day before the round to the day the horizon ends."""
+    """Local dates from the day before the round to the day after the horizon ends."""
     first = datetime.fromtimestamp(grid.round_start, LOCAL_TZ).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(grid.end, LOCAL_TZ).date()
+    last = datetime.fromtimestamp(grid.end, LOCAL_TZ).date() + timedelta(days=1)
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
@@ -323,8 +336,8 @@ def _pv_w(homes: int, weather: Weather, rng: Rng) -> np.ndarray:
 def _machine(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> MachineSpec:
     """A washing machine, dishwasher or dryer with one of its cycles (scaled ±10 %).
 
-    The user wants it done by the next morning (06:00-09:00) or in 2-12 h, and accepts that
-    it finishes up to ``delai`` = 1-8 h before that: the cycle must end in
+    The user wants it done by the next morning (06:00-09:00), or 1-11 h after the soonest it
+    could end, and accepts that it finishes up to ``delai`` = 1-8 h before: the cycle must end in
     ``[wanted_end - delai, wanted_end]``.
     """
     kind = int(rng.choice(list(MACHINE_MIX), p=list(MACHINE_MIX.values())))
@@ -413,9 +426,9 @@ def _programme(rng: Rng) -> Programme:
     )
 
 
-def _comfort_intervals(programme: Programme, grid: Grid) -> list[tuple[int, int]]:
-    """The programme's comfort periods [Unix s], snapped outward to the grid, merged, and cut
-    to the horizon."""
+def _programme_periods(programme: Programme, grid: Grid) -> list[tuple[int, int]]:
+    """The programme's comfort periods [Unix s] on the days around the horizon, snapped
+    outward to the grid and merged."""
     intervals = sorted(
         (
             _at_local(day, start_h) // grid.step_s * grid.step_s,
@@ -430,7 +443,14 @@ def _comfort_intervals(programme: Programme, grid: Grid) -> list[tuple[int, int]
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
-    cut = ((max(s, grid.round_start), min(e, grid.end)) for s, e in merged)
+    return merged
+
+
+def _comfort_intervals(programme: Programme, grid: Grid) -> list[tuple[int, int]]:
+    """The programme's comfort periods [Unix s] cut to the horizon."""
+    cut = (
+        (max(s, grid.round_start), min(e, grid.end)) for s, e in _programme_periods(programme, grid)
+    )
     return [(s, e) for s, e in cut if e > s]
 
 
@@ -439,7 +459,8 @@ def _pilot_wire_heater(
 ) -> PilotWireHeaterSpec:
     """Eco 300-800 W, comfort 1-2 kW; in each comfort period it owes
     ``(100 - pourcentage_eco_force) %`` of the period's steps, ``pourcentage_eco_force`` in
-    10-40 %."""
+    10-40 % (of a period begun before the round, of the steps left: earlier rounds are taken
+    to have given their share)."""
     owed_share = 1 - rng.integers(10, 41) / 100
     periods = [
         ComfortPeriod(
@@ -459,50 +480,128 @@ def _pilot_wire_heater(
     )
 
 
+@dataclass(frozen=True)
+class RoomSetting:
+    """Set points [°C], half band width [K] and full-heating rise ``R·P`` [K] of one room."""
+
+    comfort_c: float
+    eco_c: float
+    half_band_k: float
+    rise_k: float
+
+
+def _room_setting(rng: Rng, gain: float, coldest_c: float) -> RoomSetting:
+    """Set points and a heater size that let an on/off heater hold the room's band.
+
+    With ``g = 1 - exp(-step_s / (R C))`` [-], one step of heating moves the room by
+    ``g (T_out + R P - T)`` and one step off by ``-g (T - T_out)``: together ``g R P``, which
+    must stay within the band's width ``2 Δ`` (else some temperatures in the band can neither
+    heat nor rest). Full heating must hold the comfort band on the coldest step:
+    ``R P >= T_comfort - Δ - T_out_min + margin``. Both hold when
+    ``Δ >= (T_comfort - T_out_min + margin) / (1 + 2 s / g)``, ``s`` the share of the band
+    one on and one off step may use.
+    """
+    comfort = _tenths(rng, 19, 21)
+    eco = _tenths(rng, 16, 18)
+    least_half = (comfort - coldest_c + ROOM_MARGIN_K) / (1 + 2 * BAND_SHARE / gain)
+    half = _tenths(rng, max(0.5, least_half), 1)
+    rise_k = rng.uniform(comfort - half - coldest_c + ROOM_MARGIN_K, 2 * BAND_SHARE * half / gain)
+    return RoomSetting(comfort, eco, half, rise_k)
+
+
+def _ramp_steps(decay: float, start_c: float, target_c: float, equilibrium_c: float) -> int:
+    """Steps for a room to go from ``start_c`` to ``target_c`` [°C] while drifting towards
+    ``equilibrium_c`` (``T_out + R P`` heating, ``T_out`` resting), plus one step of margin."""
+    remaining = (equilibrium_c - target_c) / (equilibrium_c - start_c)
+    if remaining <= 0:  # never reached (a summer room does not cool below the outdoors)
+        return STEPS
+    return max(0, math.ceil(math.log(remaining) / math.log(decay))) + 1
+
+
+def _band(
+    room: RoomSetting,
+    comfort_at: Callable[[np.ndarray], np.ndarray],
+    grid: Grid,
+    ramps: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Band [°C] at the end of each step: comfort in comfort periods, eco elsewhere, except
+    that the top is the comfort band's for ``ramps = (before, after)`` steps around comfort
+    periods, when the room pre-heats or cools down."""
+    before, after = ramps
+    ends = grid.round_start + np.arange(1 - after, grid.steps + before + 1) * grid.step_s
+    comfort = comfort_at(ends)
+    near = comfort.copy()
+    for shift in range(1, before + 1):
+        near[:-shift] |= comfort[shift:]
+    for shift in range(1, after + 1):
+        near[shift:] |= comfort[:-shift]
+    comfort, near = comfort[after : after + grid.steps], near[after : after + grid.steps]
+    low = np.where(comfort, room.comfort_c, room.eco_c) - room.half_band_k
+    high = np.where(near, room.comfort_c, room.eco_c) + room.half_band_k
+    return low, high
+
+
+def _start_range(
+    low: np.ndarray, high: np.ndarray, outdoor_c: np.ndarray, decay: float, rise_k: float
+) -> tuple[float, float]:
+    """Lowest and highest room temperature [°C] at the round start from which heating can
+    still reach every later band bottom and resting every later band top (less a margin).
+
+    Computed backward from the last step with ``T[k+1] = a T[k] + (1 - a) (T_out[k] + R P u[k])``
+    (``a = decay``, ``R P = rise_k``): full heating (``u = 1``) for the lowest, none for the
+    highest.
+    """
+    least, most = -math.inf, math.inf
+    for k in reversed(range(len(low))):
+        least, most = max(least, low[k]), min(most, high[k])
+        least = (least - (1 - decay) * (outdoor_c[k] + rise_k)) / decay
+        most = (most - (1 - decay) * outdoor_c[k]) / decay
+    return least + START_MARGIN_K, most - START_MARGIN_K
+
+
 def _thermostatic_heater(
     device_id: int, grid: Grid, weather: Weather, rng: Rng
 ) -> ThermostaticHeaterSpec:
-    """A 1-2.5 kW heater in a room of one of the seeded houses, comfort 19-21 °C and eco
-    16-18 °C, ±0.5-1 K (see the module docstring for the room's share of the house).
+    """A 1-2.5 kW heater in one room of one of the seeded houses: comfort 19-21 °C and eco
+    16-18 °C, ±0.5-1 K, from a weekly programme.
 
-    The eco and comfort set points are close enough that the room can rise from the top of
-    the eco band to the bottom of the comfort band in one step, and fall back in one step.
+    The room is sized for the heater (see :func:`_room_setting`) and keeps the house's time
+    constant ``R C`` (3.6 h). A room cannot jump from the eco band to the comfort band in one
+    quarter hour, so the band's top is the comfort top during the pre-heat before each
+    comfort period and the cool-down after it (computed for the coldest and warmest steps).
     """
     power_w = 100.0 * rng.integers(10, 26)
     house_r, house_c = THERMAL_MODELS[rng.integers(len(THERMAL_MODELS))]
-    half_band = _tenths(rng, 0.5, 1)
-    coldest, warmest = weather.outdoor_temp_c.min(), weather.outdoor_temp_c.max()
-    headroom = rng.uniform(1.3, 2.0)
-    room_r = headroom * (21 + half_band - coldest) / power_w
-    share = min(1.0, house_r / room_r)
     decay = math.exp(-grid.step_s / (house_r * house_c))
-    rise = (1 - decay) * (coldest + room_r * power_w - (21 - half_band))
-    fall = (1 - decay) * (19 - half_band - warmest)
-    gap = 0.8 * min(rise, fall)  # largest jump between the two bands, as a set-point gap
-    comfort = _tenths(rng, 19, min(21, 18 + 2 * half_band + gap))
-    eco = _tenths(rng, max(16, comfort - 2 * half_band - gap), min(18, comfort - 1))
-    in_comfort = _in_intervals(
-        _comfort_intervals(_programme(rng), grid),
-        grid.round_start + (np.arange(grid.steps) + 1) * grid.step_s,  # band is at step ends
+    coldest, warmest = weather.outdoor_temp_c.min(), weather.outdoor_temp_c.max()
+    room = _room_setting(rng, 1 - decay, coldest)
+    comfort_low, eco_low = room.comfort_c - room.half_band_k, room.eco_c - room.half_band_k
+    ramps = (
+        _ramp_steps(decay, eco_low, comfort_low, coldest + room.rise_k),
+        _ramp_steps(
+            decay, room.comfort_c + room.half_band_k, room.eco_c + room.half_band_k, warmest
+        ),
     )
-    centre = np.where(in_comfort, comfort, eco)
+    periods = _programme_periods(_programme(rng), grid)
+    low, high = _band(room, functools.partial(_in_intervals, periods), grid, ramps)
+    reachable = _start_range(low, high, weather.outdoor_temp_c, decay, room.rise_k)
+    room_r = room.rise_k / power_w
     return ThermostaticHeaterSpec(
         id=device_id,
         machine_type=THERMOSTATIC_HEATER,
         type="thermostatic_heater",
         power_w=power_w,
-        r_k_per_w=round(house_r / share, 6),
-        c_j_per_k=round(house_c * share),
-        initial_temp_c=round(
-            float(np.clip(rng.uniform(18, 21), centre[0] - half_band - 0.3, centre[0] + 0.3)), 2
-        ),
-        comfort_min_c=_rounded(centre - half_band, 2),
-        comfort_max_c=_rounded(centre + half_band, 2),
+        r_k_per_w=round(room_r, 6),
+        c_j_per_k=round(house_r * house_c / room_r),
+        initial_temp_c=round(float(np.clip(rng.uniform(18, 21), *reachable)), 2),
+        comfort_min_c=_rounded(low, 2),
+        comfort_max_c=_rounded(high, 2),
     )
 
 
 def _in_intervals(intervals: list[tuple[int, int]], times: np.ndarray) -> np.ndarray:
-    """Whether each time lies in one of the ``[start, end)`` intervals."""
+    """Whether the step ending at each of ``times`` lies in one of the ``[start, end)``
+    intervals (``start < time <= end``)."""
     inside = np.zeros(len(times), dtype=bool)
     for start, end in intervals:
         inside |= (times > start) & (times <= end)

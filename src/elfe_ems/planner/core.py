@@ -243,7 +243,8 @@ class _Search:
             for j, i in enumerate(self.choice):
                 x[i] = np.zeros(self.blocks[i].n_vars)
                 x[i][moved[j]] = 1.0
-        others = [i for i in range(len(self.blocks)) if i not in set(self.choice)]
+        choice = set(self.choice)
+        others = [i for i in range(len(self.blocks)) if i not in choice]
         if any(self.blocks[i].tiebreak_cost.any() for i in others) and self.remaining_s() > 0:
             others_w = sum(
                 (self.blocks[i].balance_w.dot(x[i]) for i in others), np.zeros(self.grid.steps)

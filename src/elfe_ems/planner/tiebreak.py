@@ -25,6 +25,7 @@ from elfe_ems.timegrid import Grid
 
 MAX_PASSES = 20
 SWITCHES_GAP = 0.01  # relative gap on the number of switches: a tie-break needs no proof
+SWITCHES_MAX_NODES = 200
 IMPORT_TOLERANCE = 1e-9  # relative: a move within this is "no higher" (floating-point noise)
 
 
@@ -76,6 +77,8 @@ def fewest_switches(
         used.astype(np.int32),
         milp.primary_cost[used],
     )
+    # a node limit, not only time, so that equal inputs give the same plan on any machine
+    solver.setOptionValue("mip_max_nodes", SWITCHES_MAX_NODES)
     result = run_mip(solver, start, time_limit_s, gap=SWITCHES_GAP)
     if result.x is None:
         return x
