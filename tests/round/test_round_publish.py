@@ -148,6 +148,7 @@ def test_run_log(published: Any, case: Any) -> None:
         "weather": 1800,
         "water_heater_energy": 600,
         "room_temperature": 300,
+        "learned_cycles": 5 * case.H,  # the current profiles; the superseded one is older
     }
     assert outcome.input_ages_s == entry["input_ages_s"]
 

@@ -148,8 +148,9 @@ def _scenario(
         outdoor = inputs.outdoor_temperature(connection, grid)
         energies = inputs.water_heater_energies(connection, grid)
         rooms = inputs.room_temperatures(connection, grid)
+        cycles = inputs.cycle_profiles(connection, grid)
         measurements = Measurements(
-            cycle_profiles_w=inputs.cycle_profiles(connection),
+            cycle_profiles_w=cycles.profiles_w,
             water_heater_energy_wh=energies.values,
             room_temp_c=rooms.values,
             outdoor_temp_c=outdoor.temp_c,
@@ -174,6 +175,7 @@ def _scenario(
         "weather": outdoor.age_s,
         "water_heater_energy": energies.oldest_age_s,
         "room_temperature": rooms.oldest_age_s,
+        "learned_cycles": cycles.oldest_age_s,
     }
     return scenario, ages, [str(issue) for issue in issues]
 

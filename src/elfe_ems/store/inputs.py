@@ -140,14 +140,29 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
     return OutdoorTemperature(np.interp(middles, times, temps).tolist(), age)
 
 
-def cycle_profiles(connection: Connection) -> dict[int, list[float]]:
-    """The current learned cycle of each machine power item [W per step]."""
+@dataclass(frozen=True)
+class LearnedCycles:
+    """The current learned cycle of each machine power item [W per step], and the age of the
+    oldest one when the round starts [s]."""
+
+    profiles_w: dict[int, list[float]]
+    oldest_age_s: int | None
+
+
+def cycle_profiles(connection: Connection, grid: Grid) -> LearnedCycles:
+    """The current learned cycle of each machine power item."""
     rows = connection.execute(
-        select(machine_cycle_profile.c.power_item_id, machine_cycle_profile.c.profile_w).where(
-            machine_cycle_profile.c.superseded_at.is_(None)
-        )
+        select(
+            machine_cycle_profile.c.power_item_id,
+            machine_cycle_profile.c.profile_w,
+            machine_cycle_profile.c.learned_at,
+        ).where(machine_cycle_profile.c.superseded_at.is_(None))
     ).all()
-    return {int(r.power_item_id): [float(v) for v in r.profile_w] for r in rows}
+    ages = [grid.round_start - int(r.learned_at) for r in rows]
+    return LearnedCycles(
+        {int(r.power_item_id): [float(v) for v in r.profile_w] for r in rows},
+        max(ages) if ages else None,
+    )
 
 
 def _latest(
