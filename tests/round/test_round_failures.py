@@ -164,3 +164,13 @@ def _connection_lost(message: str) -> bool:
         "terminating connection due to administrator command" in message
         or "server closed the connection unexpectedly" in message
     )
+
+
+def test_unmigrated_database_gives_a_hint(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    env = {name: url for name in ("EMS_COORDINATION_URL", "EMS_STORE_URL", "EMS_OUTPUT_URL")}
+    result = CliRunner().invoke(app, ["run", "--at", "1792886370"], env=env)
+    assert result.exit_code == 1
+    assert "no such table" in result.output
+    assert "ems db upgrade" in result.output
+    assert "Traceback" not in result.output

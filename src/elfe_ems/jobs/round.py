@@ -16,13 +16,14 @@ published the round has run: a store that fails to record its success only gets 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
 from elfe_ems.planner import SolveOptions, SolveStats, solve
@@ -36,6 +37,12 @@ from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
+
+MISSING_TABLE = re.compile(r"no such table|relation .* does not exist")
+MISSING_TABLE_HINT = (
+    "run `ems db upgrade` for the store and output tables; the coordination tables belong "
+    "to the ELFE installation"
+)
 
 STEP_S = 900
 DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
@@ -97,7 +104,10 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
                 )
             return outcome
     except (SQLAlchemyError, StoreError, OSError) as error:
-        raise RoundError(redact(error_reason(error), *urls)) from None
+        reason = redact(error_reason(error), *urls)
+        if isinstance(error, (OperationalError, ProgrammingError)) and MISSING_TABLE.search(reason):
+            reason += f" ({MISSING_TABLE_HINT})"
+        raise RoundError(reason) from None
 
 
 def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:
