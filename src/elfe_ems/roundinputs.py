@@ -14,14 +14,10 @@ energies Wh, temperatures °C in the specs and deci-kelvin (dK) in the database.
 
 Local time
 ----------
-Hours of day are wall-clock times in the users' zone on a given local date, converted with
-:mod:`zoneinfo` (never "midnight + n x 86400"), so days of 23 h and 25 h are right. A wall
-time that does not exist (spring forward, 02:30 on 2026-03-29 in Paris) is the instant the
-clocks jump (03:00 CEST); one that exists twice (fall back, 02:30 on 2026-10-25) is its first
-occurrence (CEST). Both rules keep the conversion non-decreasing, so an interval never ends
-before it starts. An interval whose end is before its start crosses midnight: it ends on the
-next day. The local days considered run from the day before the round start's (for an
-interval still in progress) to the day of the horizon's last instant.
+Hours of day are wall-clock times in the users' zone on a given local date, converted by
+:mod:`elfe_ems.localtime` (DST-aware). An interval whose end is before its start crosses
+midnight: it ends on the next day. The local days considered run from the day before the
+round start's (for an interval still in progress) to the day of the horizon's last instant.
 
 "Started now": which plan row commande is applying
 --------------------------------------------------
@@ -97,12 +93,12 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from elfe_ems.devices.base import SkipDevice, Tag
+from elfe_ems.localtime import Interval, local_days, local_interval, merge_intervals
 from elfe_ems.scenario import (
     AnyDeviceSpec,
     ComfortPeriod,
@@ -126,7 +122,6 @@ from elfe_ems.timegrid import Grid
 log = logging.getLogger(__name__)
 
 DeviceRow = MachineRow | WaterHeaterRow | EvRow | ThermostaticHeaterRow | PilotWireHeaterRow
-Interval = tuple[int, int]  # [start, end) in Unix s
 
 DEFAULT_CYCLE_W = (1750.78, 516.62, 1365.61, 56.96, 50.72, 180.34, 1618.80, 4.05)
 """The cycle of a machine that has none learned yet [W per 15-min step]: 2 h."""
@@ -290,60 +285,6 @@ def _build_one(
         reason = "; ".join(str(error).splitlines())
         notes.add(Tag.IMPOSSIBLE, f"unusable data ({reason}): not planned")
     return None
-
-
-# --- local time ----------------------------------------------------------------------------
-
-
-def local_instant(day: date, seconds: int, tz: ZoneInfo) -> int:
-    """Unix time [s] of the wall-clock time ``seconds`` after local midnight of ``day``.
-
-    ``seconds`` may reach 86400 (the next midnight). A wall time skipped by a spring-forward
-    change is the instant of the change; a repeated one is its first occurrence.
-    """
-    wall = datetime.combine(day, time()) + timedelta(seconds=seconds)
-    instant = int(wall.replace(tzinfo=tz).timestamp())  # fold 0: the earlier offset
-    if datetime.fromtimestamp(instant, tz).replace(tzinfo=None) == wall:
-        return instant
-    return _offset_change_after(int(wall.replace(tzinfo=tz, fold=1).timestamp()), instant, tz)
-
-
-def _offset_change_after(before: int, after: int, tz: ZoneInfo) -> int:
-    """The first instant in ``(before, after]`` whose UTC offset differs from ``before``'s."""
-    offset = datetime.fromtimestamp(before, tz).utcoffset()
-    while after - before > 1:
-        middle = (before + after) // 2
-        if datetime.fromtimestamp(middle, tz).utcoffset() == offset:
-            before = middle
-        else:
-            after = middle
-    return after
-
-
-def local_interval(day: date, start_s: int, end_s: int, tz: ZoneInfo) -> Interval:
-    """``[start, end)`` [Unix s] of a daily interval beginning on ``day``; ``end_s < start_s``
-    crosses midnight."""
-    end_day = day + timedelta(days=1) if end_s < start_s else day
-    return local_instant(day, start_s, tz), local_instant(end_day, end_s, tz)
-
-
-def local_days(grid: Grid, tz: ZoneInfo) -> list[date]:
-    """The local dates from the day before the round start's to that of the horizon's last
-    second."""
-    first = datetime.fromtimestamp(grid.round_start, tz).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(grid.end - 1, tz).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
-    """Overlapping or touching intervals merged, in start order."""
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 # --- building ------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from elfe_ems.localtime import local_instant
 from elfe_ems.scenario import (
     AnyDeviceSpec,
     ComfortPeriod,
@@ -238,10 +239,7 @@ def _local_hours(times: np.ndarray) -> np.ndarray:
 def _at_local(day: date, hour: float) -> int:
     """Unix time of a local wall-clock ``hour`` [h] of ``day``; hours past 24 are the next day."""
     extra_days, hour = divmod(hour, 24)
-    day += timedelta(days=int(extra_days))
-    minutes = round(hour * 60)
-    wall = datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=LOCAL_TZ)
-    return int(wall.timestamp())
+    return local_instant(day + timedelta(days=int(extra_days)), round(hour * 3600), LOCAL_TZ)
 
 
 def _local_days(grid: Grid) -> list[date]:

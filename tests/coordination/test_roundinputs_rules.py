@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from elfe_ems import roundinputs
 from elfe_ems.devices.base import Tag
+from elfe_ems.localtime import local_days, local_instant, local_interval, merge_intervals
 from elfe_ems.roundinputs import (
     DEFAULT_CYCLE_W,
     Issue,
@@ -25,10 +26,6 @@ from elfe_ems.roundinputs import (
     PlanHistory,
     PublishedRow,
     build_devices,
-    local_days,
-    local_instant,
-    local_interval,
-    merge_intervals,
 )
 from elfe_ems.scenario import ComfortPeriod
 from elfe_ems.sources.coordination import (
