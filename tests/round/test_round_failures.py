@@ -35,6 +35,7 @@ def test_output_down_mid_publish(pg_env: Any, kill_output_mid_publish: Any) -> N
         env.run()
     assert len(kill_output_mid_publish.killed) == 1  # the connection was killed, once
     assert _connection_lost(str(raised.value))
+    assert str(raised.value).startswith("output database: ")  # which of the three failed
     assert env.output_snapshot() == before  # every table, ids included
     first, second = env.run_log()
     assert first["status"] == "succeeded"
@@ -119,6 +120,7 @@ def test_unreachable_database(pg_env: Any, case: Any, database: str) -> None:
     with pytest.raises(RoundError) as raised:
         run_round(settings, case.AT)
     message = str(raised.value)
+    assert message.startswith(f"{database} database: ")  # which of the three failed
     assert "port 1 failed" in message
     assert "Connection refused" in message
     assert PASSWORD not in message

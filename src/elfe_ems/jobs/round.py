@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,6 +56,25 @@ class RoundError(RuntimeError):
     """The round could not run (a database down or unusable); nothing was published."""
 
 
+class _DatabaseError(Exception):
+    """A database error, with which of the round's three databases it came from."""
+
+    def __init__(self, database: str, error: SQLAlchemyError) -> None:
+        super().__init__(f"{database} database: {error_reason(error)}")
+        self.missing_table = isinstance(error, (OperationalError, ProgrammingError)) and bool(
+            MISSING_TABLE.search(error_reason(error))
+        )
+
+
+@contextmanager
+def _on(database: str) -> Iterator[None]:
+    """Name the database in any error raised while using it."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise _DatabaseError(database, error) from error
+
+
 @dataclass(frozen=True)
 class RoundOutcome:
     """What a round did."""
@@ -81,7 +102,8 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
             engine_for(settings.store_url) as store,
             engine_for(settings.output_url) as output,
         ):
-            run_id = _log_start(store, grid, settings.planning_method)
+            with _on("store"):
+                run_id = _log_start(store, grid, settings.planning_method)
             try:
                 outcome = _plan_and_publish(
                     settings,
@@ -103,11 +125,11 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
                     redact(error_reason(error), *urls),
                 )
             return outcome
+    except _DatabaseError as error:
+        hint = f" ({MISSING_TABLE_HINT})" if error.missing_table else ""
+        raise RoundError(redact(str(error), *urls) + hint) from None
     except (SQLAlchemyError, StoreError, OSError) as error:
-        reason = redact(error_reason(error), *urls)
-        if isinstance(error, (OperationalError, ProgrammingError)) and MISSING_TABLE.search(reason):
-            reason += f" ({MISSING_TABLE_HINT})"
-        raise RoundError(reason) from None
+        raise RoundError(redact(error_reason(error), *urls)) from None
 
 
 def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:
@@ -134,7 +156,7 @@ def _plan_and_publish(
     write_model(scenario, scenario_path)
     plan, stats = solve(scenario, SolveOptions(time_limit_s=budget_s, gap=settings.gap))
     write_model(plan, stem.with_name(stem.name + ".plan.json"))
-    with output.begin() as connection:
+    with _on("output"), output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
     log.info(
         "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s",
@@ -151,9 +173,9 @@ def _scenario(
     settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
 ) -> tuple[Scenario, dict[str, int | None], list[str]]:
     """The round's frozen inputs, the age of each [s], and the devices' issues."""
-    with coordination.connect() as connection:
+    with _on("coordination"), coordination.connect() as connection:
         rows = read_coordination(connection)
-    with store.connect() as connection:
+    with _on("store"), store.connect() as connection:
         net = inputs.net_load(connection, grid)
         outdoor = inputs.outdoor_temperature(connection, grid)
         energies = inputs.water_heater_energies(connection, grid)
@@ -166,7 +188,7 @@ def _scenario(
             outdoor_temp_c=outdoor.temp_c,
         )
         models = inputs.thermal_models(connection)
-    with output.connect() as connection:
+    with _on("output"), output.connect() as connection:
         history = inputs.plan_history(connection, grid, settings.planning_method)
     specs, issues = build_devices(
         rows, grid, ZoneInfo(settings.timezone), history, measurements, models
