@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 from typing import Any
 
 import pytest
@@ -114,3 +116,25 @@ def test_same_input_gives_the_same_plan(ems: Any) -> None:
     first = ems.plan(raw)
     second = ems.plan(raw)
     assert [d.decisions for d in first.devices] == [d.decisions for d in second.devices]
+
+
+def test_full_milp_without_a_solution_keeps_the_restricted_plan(
+    ems: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_generate, real_run = solve_module.generate_columns, solve_module.run_mip
+    calls: list[int] = []
+
+    def no_bound(*args: Any) -> Any:  # an unproven plan, so the full MILP is tried
+        return dataclasses.replace(real_generate(*args), lower_bound_kwh=-math.inf)
+
+    def second_fails(*args: Any) -> Any:
+        calls.append(1)
+        result = real_run(*args)
+        return dataclasses.replace(result, x=None) if len(calls) == 2 else result
+
+    monkeypatch.setattr(solve_module, "generate_columns", no_bound)
+    monkeypatch.setattr(solve_module, "run_mip", second_fails)
+    plan = ems.plan(_community(ems))
+    assert len(calls) >= 2  # the restricted MILP, then the full one
+    assert plan.solver.status == "feasible"  # not the greedy fallback
+    assert plan.import_wh <= plan.import_wh_asap

@@ -39,6 +39,7 @@ from elfe_ems.timegrid import Grid
 log = logging.getLogger(__name__)
 
 GAP_TOLERANCE = 1e-9  # a gap this close to the option is within it (floating-point noise)
+MIN_FULL_MILP_S = 1.0  # time left below which the full MILP is not started
 TIEBREAK_SHARE = 0.1  # of the time limit, at most, for the heaters' fewest-switches pass
 ABSOLUTE_GAP_KWH = 1e-6  # 1 mWh from the bound is proven optimal (HiGHS's absolute gap)
 
@@ -160,22 +161,27 @@ class _Search:
                 for c, i in zip(candidates, self.choice, strict=True)
             ):
                 candidates = None  # every candidate kept: the restricted model is the full one
-        x, objective, mip_bound = self._solve(start, candidates)
+        solved = self._solve(start, candidates)
+        if solved is None:
+            raise RuntimeError("HiGHS returned no solution from a feasible start")
+        x, objective, mip_bound = solved
         bound = max(bound, mip_bound)
         if (
             not self._within_gap(objective, bound)
             and candidates is not None
-            and self.remaining_s() > 0
+            and self.remaining_s() > MIN_FULL_MILP_S
         ):
             log.info(
                 "gap %.2e above %.2e on kept candidates: full MILP",
                 self._gap(objective, bound),
                 self.options.gap,
             )
-            x_full, objective_full, mip_bound = self._solve(x, None)
-            bound = max(bound, mip_bound)
-            if objective_full <= objective:
-                x, objective = x_full, objective_full
+            full = self._solve(x, None)  # None: no better in the time left, x stands
+            if full is not None:
+                x_full, objective_full, mip_bound = full
+                bound = max(bound, mip_bound)
+                if objective_full <= objective:
+                    x, objective = x_full, objective_full
         gap = self._gap(objective, bound)
         x = self._tie_break(x)
         status = "optimal" if self._within_gap(objective, bound) else "feasible"
@@ -197,10 +203,10 @@ class _Search:
 
     def _solve(
         self, start: list[np.ndarray], candidates: list[np.ndarray] | None
-    ) -> tuple[list[np.ndarray], float, float]:
+    ) -> tuple[list[np.ndarray], float, float] | None:
         """MILP from ``start``, on the kept ``candidates`` of the choice blocks (all if None):
         block solutions, objective [kWh], and the dual bound (valid for the full model only
-        when every candidate was in it)."""
+        when every candidate was in it); None when HiGHS gave no solution."""
         blocks = list(self.blocks)
         start = list(start)
         if candidates is not None:
@@ -220,7 +226,7 @@ class _Search:
         warm = np.concatenate([import_columns(self.base_load_w + flex_w), *start])
         result = run_mip(new_solver(milp), warm, self.remaining_s(), self.options.gap)
         if result.x is None:
-            raise RuntimeError("HiGHS returned no solution from a feasible start")
+            return None
         x = [result.x[milp.block_slice(i)] for i in range(len(blocks))]
         if candidates is not None:
             for j, i in enumerate(self.choice):
