@@ -23,6 +23,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Connection, Engine, text
 
+from coordination_rows import OFF, device, machine, programme
 from elfe_ems.store.engine import make_engine
 from postgres import admin, create_database, drop_database, url_of
 
@@ -31,44 +32,6 @@ SCHEMA_SQL = Path(__file__).with_name("coordination_schema.sql")
 
 R = 1_792_886_400  # 2026-10-25 00:00Z
 H = 3600
-
-Period = tuple[bool | None, int | None, int | None]  # confort_actif, heure_debut, heure_fin
-OFF: Period = (False, None, None)
-
-
-def _programme(
-    semaine: tuple[Period, Period] = (OFF, OFF), weekend: tuple[Period, Period] = (OFF, OFF)
-) -> dict[str, Any]:
-    """The 12 programme columns of a heater row."""
-    columns: dict[str, Any] = {}
-    for label, periods in (("semaine", semaine), ("weekend", weekend)):
-        for number, (active, start, end) in enumerate(periods, start=1):
-            prefix = f"prog_{label}_periode_{number}"
-            columns[f"{prefix}_confort_actif"] = active
-            columns[f"{prefix}_heure_debut"] = start
-            columns[f"{prefix}_heure_fin"] = end
-    return columns
-
-
-def _device(device_id: int, type_id: int, mode: int = 30, last_on: int | None = None) -> dict:
-    return {
-        "id": device_id,
-        "equipement_pilote_ou_mesure_type_id": type_id,
-        "equipement_pilote_ou_mesure_mode_id": mode,
-        "nom_humain": f"device {device_id}",
-        "timestamp_derniere_mise_en_marche": last_on,
-    }
-
-
-def _machine(device_id: int, end: int | None, wait: int | None, cycle: int, item: int | None):
-    return {
-        "id": device_id,
-        "equipement_pilote_ou_mesure_id": device_id,
-        "timestamp_de_fin_souhaite": end,
-        "delai_attente_maximale_apres_fin": wait,
-        "cycle_equipement_pilote_machine_generique_id": cycle,
-        "mesures_puissance_elec_id": item,
-    }
 
 
 def _tank(device_id: int, volume: float, power: int, item: int) -> dict:
@@ -115,7 +78,7 @@ def _thermostatic(device_id: int, comfort: int, delta: int | None, model: int, *
         "puissance": kw.get("power", 1500),
         "modele_thermique_id": model,
         "mesure_temperature_id": 7000 + device_id,
-        **kw.get("programme", _programme()),
+        **kw.get("programme", programme()),
     }
 
 
@@ -126,13 +89,13 @@ def _pilot_wire(row_id: int, device_id: int, comfort_w: int | None, pct: int | N
         "puissance_moyenne_eco": kw.get("eco_w", 100),
         "puissance_moyenne_confort": comfort_w,
         "pourcentage_eco_force": pct,
-        **kw.get("programme", _programme()),
+        **kw.get("programme", programme()),
     }
 
 
 # Off-peak window 22:00-06:00 and the thermostatic programme, in s after local midnight.
 NIGHT = (79_200, 21_600)
-HEATING = _programme(
+HEATING = programme(
     semaine=((True, 21_600, 28_800), (True, 64_800, 79_200)),  # 06:00-08:00, 18:00-22:00
     weekend=((True, 28_800, 82_800), OFF),  # 08:00-23:00
 )
@@ -141,28 +104,28 @@ DATASET: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "equipement_pilote_ou_mesure",
         [
-            *(_device(i, t) for i, t in ((1, 111), (3, 112), (4, 113), (5, 111), (6, 112))),
-            _device(2, 111, mode=20),  # manual: not read
-            _device(10, 131, last_on=R - 3 * H),  # switched on 3 h ago: resting
-            _device(11, 131, last_on=R - 13 * H),  # 13 h ago: planned
-            _device(12, 131),  # never switched on (NULL)
-            *(_device(i, 131, last_on=R - 20 * H) for i in (13, 14, 15, 16)),
-            _device(17, 131, mode=70),  # disabled: not read
-            *(_device(i, 221) for i in range(20, 27)),
-            *(_device(i, 155) for i in range(30, 34)),
-            *(_device(i, 151) for i in (40, 41, 43, 44)),
-            _device(42, 151, mode=20),  # manual: not read
+            *(device(i, t) for i, t in ((1, 111), (3, 112), (4, 113), (5, 111), (6, 112))),
+            device(2, 111, mode=20),  # manual: not read
+            device(10, 131, last_on=R - 3 * H),  # switched on 3 h ago: resting
+            device(11, 131, last_on=R - 13 * H),  # 13 h ago: planned
+            device(12, 131),  # never switched on (NULL)
+            *(device(i, 131, last_on=R - 20 * H) for i in (13, 14, 15, 16)),
+            device(17, 131, mode=70),  # disabled: not read
+            *(device(i, 221) for i in range(20, 27)),
+            *(device(i, 155) for i in range(30, 34)),
+            *(device(i, 151) for i in (40, 41, 43, 44)),
+            device(42, 151, mode=20),  # manual: not read
         ],
     ),
     (
         "equipement_pilote_machine_generique",
         [
-            _machine(1, R + 10 * H, 2 * H, 1, 5001),  # learned cycle of 3 steps
-            _machine(2, R + 5 * H, H, 2, 5002),
-            _machine(3, R + 6 * H, H, 3, 5003),  # the previous plan started it
-            _machine(4, R + 3 * H, None, 999, 5004),  # no cycle row 999, NULL wait
-            _machine(5, None, H, 5, None),  # NULL wanted end
-            _machine(6, R + H, 1800, 6, 5006),  # the previous plan starts it at R
+            machine(1, R + 10 * H, 2 * H, 1, 5001),  # learned cycle of 3 steps
+            machine(2, R + 5 * H, H, 2, 5002),
+            machine(3, R + 6 * H, H, 3, 5003),  # the previous plan started it
+            machine(4, R + 3 * H, None, 999, 5004),  # no cycle row 999, NULL wait
+            machine(5, None, H, 5, None),  # NULL wanted end
+            machine(6, R + H, 1800, 6, 5006),  # the previous plan starts it at R
         ],
     ),
     (
@@ -235,7 +198,7 @@ DATASET: list[tuple[str, list[dict[str, Any]]]] = [
                 40,
                 1500,
                 25,
-                programme=_programme(
+                programme=programme(
                     semaine=((True, 1800, 7200), (False, 0, 0)),  # 00:30-02:00
                     weekend=((True, 0, 14_400), (True, 14_400, 18_000)),  # 00-04, 04-05
                 ),
@@ -246,14 +209,14 @@ DATASET: list[tuple[str, list[dict[str, Any]]]] = [
                 1000,
                 None,
                 eco_w=50,
-                programme=_programme(
+                programme=programme(
                     weekend=((True, 82_800, 3600), (True, 0, 90_000)),  # 23:00-01:00; bad
                 ),
             ),
             _pilot_wire(42, 42, 1500, 25),
             _pilot_wire(43, 43, None, 25),
             _pilot_wire(
-                44, 44, 1500, 150, programme=_programme(weekend=((True, 36_000, 37_200), OFF))
+                44, 44, 1500, 150, programme=programme(weekend=((True, 36_000, 37_200), OFF))
             ),
             _pilot_wire(46, 30, 1500, 25),  # device 30 is already a thermostatic heater
         ],

@@ -69,6 +69,7 @@ The output database holds the previous rounds' rows of the planning method ``ems
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -81,6 +82,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import Connection, Engine, event, insert, select, text
 
+from coordination_rows import OFF, Period, device, machine, programme
 from elfe_ems.config import Settings
 from elfe_ems.jobs.round import RoundOutcome, run_round
 from elfe_ems.store import migrate
@@ -131,42 +133,8 @@ def surplus_w(step: int) -> float:
 
 # --- the coordination database ---------------------------------------------------------------
 
-Period = tuple[bool | None, int | None, int | None]  # confort_actif, heure_debut, heure_fin
-OFF: Period = (False, None, None)
 
-
-def _programme(weekend: tuple[Period, Period] = (OFF, OFF)) -> dict[str, Any]:
-    """The 12 programme columns of a heater row (no weekday comfort)."""
-    columns: dict[str, Any] = {}
-    for label, periods in (("semaine", (OFF, OFF)), ("weekend", weekend)):
-        for number, (active, start, end) in enumerate(periods, start=1):
-            prefix = f"prog_{label}_periode_{number}"
-            columns[f"{prefix}_confort_actif"] = active
-            columns[f"{prefix}_heure_debut"] = start
-            columns[f"{prefix}_heure_fin"] = end
-    return columns
-
-
-def _device(device_id: int, type_id: int, mode: int = 30, last_on: int | None = None) -> dict:
-    return {
-        "id": device_id,
-        "equipement_pilote_ou_mesure_type_id": type_id,
-        "equipement_pilote_ou_mesure_mode_id": mode,
-        "nom_humain": f"device {device_id}",
-        "ems_consigne_marche": False,
-        "timestamp_derniere_mise_en_marche": last_on,
-    }
-
-
-def _machine(device_id: int, end: int | None, wait: int | None, cycle: int, item: int | None):
-    return {
-        "id": device_id,
-        "equipement_pilote_ou_mesure_id": device_id,
-        "timestamp_de_fin_souhaite": end,
-        "delai_attente_maximale_apres_fin": wait,
-        "cycle_equipement_pilote_machine_generique_id": cycle,
-        "mesures_puissance_elec_id": item,
-    }
+_device = functools.partial(device, ems_consigne_marche=False)  # commande's last order: off
 
 
 def _tank(device_id: int, power: int) -> dict:
@@ -213,7 +181,7 @@ def _thermostatic(device_id: int, model: int) -> dict:
         "puissance": 2500,
         "modele_thermique_id": model,
         "mesure_temperature_id": 7000 + device_id,
-        **_programme(weekend=((True, 8 * H, 23 * H), OFF)),
+        **programme(weekend=((True, 8 * H, 23 * H), OFF)),
     }
 
 
@@ -224,7 +192,7 @@ def _pilot_wire(device_id: int, pct: int | None, weekend: tuple[Period, Period])
         "puissance_moyenne_eco": 100,
         "puissance_moyenne_confort": 1500,
         "pourcentage_eco_force": pct,
-        **_programme(weekend=weekend),
+        **programme(weekend=weekend),
     }
 
 
@@ -253,12 +221,12 @@ COORDINATION_DATA: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "equipement_pilote_machine_generique",
         [
-            _machine(1, R + 16 * H, 2 * H, 1, 5001),
-            _machine(2, R + 5 * H, H, 2, 5002),
-            _machine(3, R + 6 * H, H, 3, 5003),
-            _machine(4, None, None, 999, None),
-            _machine(5, R + 3 * H, -600, 5, 5005),
-            _machine(6, R + 2 * H, H, 6, 5006),
+            machine(1, R + 16 * H, 2 * H, 1, 5001),
+            machine(2, R + 5 * H, H, 2, 5002),
+            machine(3, R + 6 * H, H, 3, 5003),
+            machine(4, None, None, 999, None),
+            machine(5, R + 3 * H, -600, 5, 5005),
+            machine(6, R + 2 * H, H, 6, 5006),
         ],
     ),
     (
