@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,6 +101,88 @@ class Settings(BaseSettings):
         default_factory=lambda data: _data_dir(data) / "run-conditions",
         description="Folder where each round saves its scenario file, for replays. "
         "Default: DATA_DIR/run-conditions.",
+    )
+
+    # --- Zabbix (measurements) ---------------------------------------------------------
+    zabbix_url: str | None = Field(
+        None,
+        description="URL of the Zabbix frontend (or its api_jsonrpc.php), e.g. "
+        "https://zabbix.example.org/. Needed by every job that reads measurements.",
+    )
+    zabbix_token: SecretStr | None = Field(
+        None, description="Zabbix API token (preferred over user and password); a secret."
+    )
+    zabbix_user: str | None = Field(None, description="Zabbix user, when no token is set.")
+    zabbix_password: SecretStr | None = Field(
+        None, description="Password of zabbix_user; a secret."
+    )
+    zabbix_verify_tls: bool = Field(
+        True, description="Check the Zabbix server's TLS certificate (keep on in production)."
+    )
+    zabbix_timeout_s: float = Field(30.0, gt=0, description="Timeout of one Zabbix API call [s].")
+    zabbix_retries: int = Field(
+        3, ge=0, le=10, description="Retries of a failed Zabbix call, with exponential backoff."
+    )
+    balance_item_id: int | None = Field(
+        None,
+        description="Zabbix item id of the territory balance (production - consumption, W). "
+        "When unset, the item is found by balance_item_name.",
+    )
+    balance_item_name: str = Field(
+        "Equilibre General P=C bis",
+        min_length=1,
+        description="Name of the Zabbix balance item, used when balance_item_id is unset.",
+    )
+
+    # --- Weather -----------------------------------------------------------------------
+    weather_providers: list[str] = Field(
+        ["meteo-concept", "open-meteo"],
+        min_length=1,
+        description="Weather providers in order of preference: the first that answers is "
+        "stored. meteo-concept needs meteo_concept_token; open-meteo needs no key.",
+    )
+    meteo_concept_token: SecretStr | None = Field(
+        None, description="Météo-Concept API token; a secret. Without it the provider is skipped."
+    )
+    meteo_concept_insee: str | None = Field(
+        "35236",
+        description="INSEE code of the forecast town (35236 = Redon); when empty, latitude "
+        "and longitude are used.",
+    )
+    latitude_deg: float = Field(47.65, ge=-90, le=90, description="Site latitude [°N].")
+    longitude_deg: float = Field(-2.08, ge=-180, le=180, description="Site longitude [°E].")
+    meteo_concept_url: str = Field(
+        "https://api.meteo-concept.com/api", description="Base URL of the Météo-Concept API."
+    )
+    open_meteo_url: str = Field(
+        "https://api.open-meteo.com/v1", description="Base URL of the Open-Meteo API."
+    )
+    http_timeout_s: float = Field(20.0, gt=0, description="Timeout of one weather request [s].")
+
+    # --- Retention (housekeeping) --------------------------------------------------------
+    forecast_retention_days: float = Field(
+        30.0, gt=0, description="Balance forecasts kept for scoring [days]."
+    )
+    weather_retention_days: float = Field(
+        30.0, gt=0, description="Weather fetch history kept [days]."
+    )
+    measurement_retention_days: float = Field(
+        30.0,
+        gt=0,
+        description="Room temperatures and water-heater energies kept [days] (the latest of "
+        "each item is always kept).",
+    )
+    cycle_retention_days: float = Field(
+        90.0, gt=0, description="Superseded learned cycles kept [days] (the current one stays)."
+    )
+    plan_retention_days: float = Field(
+        30.0,
+        gt=0,
+        description="Published plan rows and run log kept [days] (never the last 3 days, "
+        "which rounds read).",
+    )
+    run_conditions_retention_days: float = Field(
+        14.0, gt=0, description="Saved scenario and plan files of rounds kept [days]."
     )
 
     @field_validator("timezone")
