@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
+from elfe_ems.jobs.registry import JobError
 from elfe_ems.planner import SolveOptions, SolveStats, solve
 from elfe_ems.roundinputs import Measurements, build_devices
 from elfe_ems.scenario import Plan, Scenario, write_model
@@ -130,6 +131,20 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
         raise RoundError(redact(str(error), *urls) + hint) from None
     except (SQLAlchemyError, StoreError, OSError) as error:
         raise RoundError(redact(error_reason(error), *urls)) from None
+
+
+def job(settings: Settings, now_s: float) -> str:
+    """The round as a scheduled job (see :mod:`elfe_ems.jobs.registry`)."""
+    try:
+        outcome = run_round(settings, now_s)
+    except RoundError as error:
+        raise JobError(f"round not run, nothing published: {error}") from None
+    plan = outcome.plan
+    return (
+        f"round {plan.round_start}: {outcome.rows_published} rows published, solver "
+        f"{plan.solver.status}, import {plan.import_wh / 1000:.2f} kWh "
+        f"(without EMS {plan.import_wh_asap / 1000:.2f} kWh)"
+    )
 
 
 def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:

@@ -1,0 +1,117 @@
+"""Every job of the EMS, with its schedule: the one list that ``ems job``, ``ems serve`` and
+``ems systemd`` read.
+
+A job is a function ``job(settings, now_s) -> str`` that runs once and returns a one-line
+summary of what it did. It raises :class:`JobError` when it could not do its work (a source
+away, a database down): ``ems job`` then exits non-zero, ``ems serve`` logs it and runs the
+job again at its next time. A job never takes another down: each runs in its own process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from elfe_ems.config import Settings
+
+JobFunction = Callable[[Settings, float], str]
+
+
+class JobError(RuntimeError):
+    """A job could not do its work; the message says why (never a password)."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a job runs, in the configured time zone: cron-like hour and minute fields
+    (``"*"``, a number or a comma-separated list) and a second."""
+
+    minute: str
+    second: int = 0
+    hour: str = "*"
+
+    def on_calendar(self, timezone: str) -> str:
+        """The systemd ``OnCalendar=`` expression of this schedule."""
+        return f"*-*-* {self.hour}:{self.minute}:{self.second:02d} {timezone}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: its name (``ems job NAME``), what it does, when, and its function."""
+
+    name: str
+    summary: str
+    schedule: Schedule
+    target: str  # "module:function", imported only when the job runs
+    timeout_s: int  # a run still going after this is stopped
+
+    def load(self) -> JobFunction:
+        """The job's function."""
+        module, function = self.target.split(":")
+        loaded: JobFunction = getattr(importlib.import_module(module), function)
+        return loaded
+
+
+QUARTER_MINUTES = "14,29,44,59"
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "round",
+        "plan the flexible devices for the next 24 h and publish the plan",
+        Schedule(QUARTER_MINUTES, 30),
+        "elfe_ems.jobs.round:job",
+        timeout_s=240,
+    ),
+    Job(
+        "power-prediction",
+        "forecast the territory balance from Zabbix (persistence), 30 s before the round",
+        Schedule(QUARTER_MINUTES, 0),
+        "elfe_ems.jobs.power_prediction:job",
+        timeout_s=120,
+    ),
+    Job(
+        "weather",
+        "fetch the weather forecast (Météo-Concept, else Open-Meteo)",
+        Schedule("58"),
+        "elfe_ems.jobs.weather:job",
+        timeout_s=300,
+    ),
+    Job(
+        "cycles",
+        "learn each machine's cycle from its power over the last 3 days",
+        Schedule("58"),
+        "elfe_ems.jobs.cycles:job",
+        timeout_s=600,
+    ),
+    Job(
+        "water-heater-energy",
+        "energy each hot-water tank used over the last 24 h",
+        Schedule("00", 30, hour="16"),
+        "elfe_ems.jobs.water_heater_energy:job",
+        timeout_s=600,
+    ),
+    Job(
+        "room-temperature",
+        "last room temperature of every thermostatic heater",
+        Schedule("*"),
+        "elfe_ems.jobs.room_temperature:job",
+        timeout_s=50,
+    ),
+    Job(
+        "housekeeping",
+        "delete what is older than the configured retention",
+        Schedule("02"),
+        "elfe_ems.jobs.housekeeping:job",
+        timeout_s=600,
+    ),
+)
+"""Every job; times from ``elfe.md`` and the issue (round at :14:30, prediction at :14, …)."""
+
+
+def job_named(name: str) -> Job:
+    """The job called ``name``; :class:`KeyError` names the known jobs."""
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(f"unknown job {name!r}; the jobs are {', '.join(j.name for j in JOBS)}")
