@@ -1,9 +1,10 @@
 """Reading the coordination database (spec ``elfe.md`` §1): the devices a round may plan.
 
-Only devices in mode 30 (piloted) are read. Each device kind comes back as frozen dataclasses
-of its rows, every value exactly as stored: any of them may be ``None`` (SQL NULL) or absurd,
-and nothing is repaired here (that is :mod:`elfe_ems.roundinputs`' job, which logs each
-repair). Numbers are converted to ``int`` or ``float`` whatever their SQL type (``integer``,
+Only devices in mode 30 (piloted) are planned; :func:`read_measured_items` gives the
+measurement items of every device that is not disabled. Each device kind comes back as frozen
+dataclasses of its rows, every value exactly as stored: any of them may be ``None`` (SQL NULL)
+or absurd, and nothing is repaired here (that is :mod:`elfe_ems.roundinputs`' job, which logs
+each repair). Numbers are converted to ``int`` or ``float`` whatever their SQL type (``integer``,
 ``numeric``, ``double precision``); a non-finite value where the spec has an ``int`` reads as
 ``None``.
 
@@ -425,3 +426,48 @@ def _int(value: int | float | Decimal | None) -> int | None:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     return int(value)
+
+
+# --- measured items ------------------------------------------------------------------------
+
+MODE_DISABLED = 70
+"""``equipement_pilote_ou_mesure_mode_id`` of a disabled device: not measured either."""
+
+
+@dataclass(frozen=True)
+class MeasuredItems:
+    """The Zabbix items the acquisition jobs read, by device kind, sorted and without NULLs.
+
+    Every device that is not disabled counts, whatever its mode: a machine's cycle is learned
+    while its user runs it by hand as well, so the round has it when the machine is piloted.
+    """
+
+    machine_power: tuple[int, ...]  # mesures_puissance_elec_id of the machines
+    water_heater_power: tuple[int, ...]  # mesures_puissance_elec_id of the hot-water tanks
+    room_temperature: tuple[int, ...]  # mesure_temperature_id of the thermostatic heaters
+
+
+def read_measured_items(bind: Connection | Engine) -> MeasuredItems:
+    """The items of :class:`MeasuredItems`, read by column name."""
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return read_measured_items(connection)
+
+    def items(table: Table, column: str) -> tuple[int, ...]:
+        item = table.c[column]
+        query = (
+            select(item)
+            .distinct()
+            .join_from(equipement, table, table.c.equipement_pilote_ou_mesure_id == equipement.c.id)
+            .where(
+                item.is_not(None),
+                equipement.c.equipement_pilote_ou_mesure_mode_id.is_distinct_from(MODE_DISABLED),
+            )
+        )
+        return tuple(sorted(int(value) for value in bind.execute(query).scalars()))
+
+    return MeasuredItems(
+        machine_power=items(machine, "mesures_puissance_elec_id"),
+        water_heater_power=items(ballon, "mesures_puissance_elec_id"),
+        room_temperature=items(chauffage_asservi, "mesure_temperature_id"),
+    )
