@@ -16,7 +16,7 @@ import os
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     )
 
     # --- Weather -----------------------------------------------------------------------
-    weather_providers: list[str] = Field(
+    weather_providers: list[Literal["meteo-concept", "open-meteo"]] = Field(
         ["meteo-concept", "open-meteo"],
         min_length=1,
         description="Weather providers in order of preference: the first that answers is "

@@ -23,14 +23,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import SQLAlchemyError
 
-from elfe_ems.config import Settings, mask_url, redact
+from elfe_ems.config import Settings
 from elfe_ems.devices import Tag
+from elfe_ems.jobs.common import database
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources import meteo_concept, open_meteo
 from elfe_ems.sources.weather import WeatherError, WeatherPoint, resample
-from elfe_ems.store.engine import StoreError, engine_for, error_reason
 from elfe_ems.store.tables import weather_forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
 from elfe_ems.timegrid import Grid
@@ -49,14 +48,8 @@ PROVIDERS: dict[str, Fetch] = {
 def job(settings: Settings, now_s: float) -> str:
     """Fetch and store the weather forecast (see the module docstring); a one-line summary."""
     provider, points = first_forecast(settings)
-    try:
-        with engine_for(settings.store_url) as engine, engine.begin() as connection:
-            quarters = store_forecast(connection, points, int(now_s))
-    except (SQLAlchemyError, StoreError) as error:
-        reason = redact(error_reason(error), settings.store_url)
-        raise JobError(
-            f"weather: store {mask_url(settings.store_url)}: {reason}; nothing stored"
-        ) from None
+    with database(settings, "store") as engine, engine.begin() as connection:
+        quarters = store_forecast(connection, points, int(now_s))
     span = f"{Grid.iso(quarters[0])} to {Grid.iso(quarters[-1])}" if quarters else "unchanged"
     return f"weather: {len(points)} points from {provider} stored, current forecast {span}"
 
@@ -68,15 +61,12 @@ def first_forecast(settings: Settings) -> tuple[str, list[WeatherPoint]]:
     headers = {"User-Agent": "elfe-ems"}
     with httpx.Client(timeout=settings.http_timeout_s, headers=headers) as client:
         for name in settings.weather_providers:
-            fetch = PROVIDERS.get(name)
             if name == meteo_concept.NAME and settings.meteo_concept_token is None:
                 log.info("weather: %s skipped: no meteo_concept_token", name)
                 failures.append(f"{name}: no token")
                 continue
             try:
-                if fetch is None:
-                    raise WeatherError(f"unknown provider (known: {', '.join(PROVIDERS)})")
-                return name, fetch(settings, client)
+                return name, PROVIDERS[name](settings, client)
             except WeatherError as error:
                 log.warning("%s weather: %s: %s", Tag.DATABASE, name, error)
                 failures.append(f"{name}: {error}")
