@@ -254,7 +254,7 @@ def test_a_store_that_cannot_be_written_is_a_job_error_without_password(
     with engine.begin() as connection:
         # the history is written, then the current forecast fails
         connection.exec_driver_sql("DROP TABLE weather_forecast")
-    with pytest.raises(JobError, match="store database: .*no such table: weather_forecast"):
+    with pytest.raises(JobError, match=r"store database: .*no such table: weather_forecast"):
         job(settings(url), NOW)
     assert count(engine, weather_forecast_history) == 0  # the transaction was rolled back
 

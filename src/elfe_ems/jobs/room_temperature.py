@@ -1,0 +1,54 @@
+"""The ``room-temperature`` job: the last value of every thermostatic heater's room
+temperature item [°C], every minute.
+
+Each value is stored with the time Zabbix received it, so a value seen again is stored once
+and the round knows how old the room temperature it uses is. A value outside
+:data:`PLAUSIBLE_C` (a sensor fault, a unit mix-up) is left out with ``[WARN_IGNORED]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from elfe_ems.config import Settings
+from elfe_ems.jobs.common import database, measured_items
+from elfe_ems.jobs.zabbix_access import zabbix
+from elfe_ems.store.tables import room_temperature
+from elfe_ems.store.upsert import upsert
+
+log = logging.getLogger(__name__)
+
+PLAUSIBLE_C = (-30.0, 60.0)
+"""Room temperatures outside this range [°C] are not measurements."""
+
+
+def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values carry their time)
+    """Store the last room temperature of every heater (see the module docstring)."""
+    item_ids = measured_items(settings).room_temperature
+    with zabbix(settings) as client:
+        items = client.items(item_ids)
+    rows: list[dict[str, float | int]] = []
+    for item_id in item_ids:
+        item = items.get(item_id)
+        if item is None or item.last_clock is None or item.last_value is None:
+            log.warning("[WARN_IGNORED] room temperature item %d: no value in Zabbix", item_id)
+            continue
+        low, high = PLAUSIBLE_C
+        if not (math.isfinite(item.last_value) and low <= item.last_value <= high):
+            log.warning(
+                "[WARN_IGNORED] room temperature item %d: %r °C is not plausible",
+                item_id,
+                item.last_value,
+            )
+            continue
+        rows.append(
+            {
+                "temperature_item_id": item_id,
+                "measured_at": item.last_clock,
+                "temp_c": item.last_value,
+            }
+        )
+    with database(settings, "store") as store, store.begin() as connection:
+        upsert(connection, room_temperature, rows)
+    return f"{len(rows)} of {len(item_ids)} room temperatures stored"

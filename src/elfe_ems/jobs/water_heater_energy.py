@@ -1,0 +1,111 @@
+"""The ``water-heater-energy`` job: what each hot-water tank used over the last 24 h.
+
+Run daily at 16:00 local, before the evening's off-peak windows: the round sizes each tank's
+heating from this energy. A tank is known by its power item (``mesures_puissance_elec_id``);
+its energy meter, when it has one, is the item of the same Zabbix host whose unit is Wh or
+kWh. With a meter, the energy is the meter's increase over the window (a reset counted from
+zero, :func:`elfe_ems.meter.energy_from_meter_wh`) from the last reading at or before the
+window's start; without one, the power is integrated
+(:func:`elfe_ems.meter.energy_from_power_wh`). When the power covers only part of the window,
+the energy is scaled to 24 h from the covered part if it covers at least half (logged),
+otherwise the tank is left out: an old energy the round knows is older beats a wrong one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from elfe_ems.config import Settings
+from elfe_ems.jobs.common import DAY_S, database, measured_items
+from elfe_ems.jobs.registry import JobError
+from elfe_ems.jobs.zabbix_access import zabbix
+from elfe_ems.meter import energy_from_meter_wh, energy_from_power_wh
+from elfe_ems.sources.zabbix import Item, ZabbixClient, ZabbixError
+from elfe_ems.store.tables import water_heater_energy
+from elfe_ems.store.upsert import upsert
+
+log = logging.getLogger(__name__)
+
+METER_UNITS = {"wh": 1.0, "kwh": 1000.0}  # unit (lower case) → Wh per unit
+LOOKBACK_S = 6 * 3600  # the last meter reading before the window is searched this far back
+MIN_COVERAGE = 0.5  # share of the window the power must cover
+FULL_COVERAGE = 0.99
+
+
+def energy_meter(client: ZabbixClient, power: Item) -> Item | None:
+    """The energy meter beside ``power`` on its host, or None."""
+    meters = sorted(
+        (i for i in client.host_items(power.host_id) if i.units.strip().lower() in METER_UNITS),
+        key=lambda i: i.item_id,
+    )
+    if len(meters) > 1:
+        log.warning(
+            "[WARN_IGNORED] host of power item %d has %d energy items; using item %d",
+            power.item_id,
+            len(meters),
+            meters[0].item_id,
+        )
+    return meters[0] if meters else None
+
+
+def tank_energy_wh(client: ZabbixClient, power: Item, now_s: int) -> float | None:
+    """Energy [Wh] of one tank over the 24 h before ``now_s``, or None when unknown."""
+    start_s = now_s - DAY_S
+    meter = energy_meter(client, power)
+    if meter is not None:
+        times_s, readings = client.history(meter, start_s - LOOKBACK_S, now_s)
+        before = np.flatnonzero(times_s <= start_s)
+        first = int(before[-1]) if before.size else 0
+        scale = METER_UNITS[meter.units.strip().lower()]
+        if times_s.size - first >= 2:
+            return energy_from_meter_wh(times_s[first:], readings[first:] * scale)
+        log.warning(
+            "[WARN_IGNORED] energy item %d has fewer than 2 readings in 24 h: power integrated",
+            meter.item_id,
+        )
+    times_s, power_w = client.history(power, start_s - LOOKBACK_S, now_s)
+    energy_wh, coverage = energy_from_power_wh(times_s, power_w, start_s, now_s)
+    if coverage < MIN_COVERAGE:
+        log.warning(
+            "[WARN_IGNORED] power item %d covers %.0f %% of the last 24 h: energy not stored",
+            power.item_id,
+            100 * coverage,
+        )
+        return None
+    if coverage < FULL_COVERAGE:
+        log.warning(
+            "[WARN_DATABASE] power item %d covers %.0f %% of the last 24 h: energy scaled to 24 h",
+            power.item_id,
+            100 * coverage,
+        )
+    return energy_wh / coverage
+
+
+def job(settings: Settings, now_s: float) -> str:
+    """Measure every tank's energy and store it (see the module docstring)."""
+    measured_at = int(now_s)
+    item_ids = measured_items(settings).water_heater_power
+    rows: list[dict[str, float | int]] = []
+    failed = 0
+    with zabbix(settings) as client:
+        items = client.items(item_ids)
+        for item_id in item_ids:
+            if item_id not in items:
+                log.warning("[WARN_IGNORED] water heater power item %d not in Zabbix", item_id)
+                continue
+            try:
+                energy_wh = tank_energy_wh(client, items[item_id], measured_at)
+            except ZabbixError:  # logged by the client; the other tanks go on
+                failed += 1
+                continue
+            if energy_wh is not None:
+                rows.append(
+                    {"power_item_id": item_id, "measured_at": measured_at, "energy_wh": energy_wh}
+                )
+    if failed and not rows:
+        raise JobError(f"zabbix: no tank's history could be read ({failed} failed)")
+    with database(settings, "store") as store, store.begin() as connection:
+        upsert(connection, water_heater_energy, rows)
+    return f"{len(rows)} of {len(item_ids)} water heaters measured ({failed} failed)"
