@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         description="Name of the Zabbix balance item, used when balance_item_id is unset.",
     )
 
+    measurements_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of recorded measurements read instead of Zabbix (written "
+        "by `ems demo` and the simulations). Unset in production: Zabbix is read.",
+    )
+
     # --- Weather -----------------------------------------------------------------------
     weather_providers: list[Literal["meteo-concept", "open-meteo"]] = Field(
         ["meteo-concept", "open-meteo"],

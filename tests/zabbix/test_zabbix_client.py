@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from elfe_ems.sources.zabbix import FLOAT, UNSIGNED, Item, ZabbixClient, ZabbixError
+from elfe_ems.sources.measurements import FLOAT, UNSIGNED, Item
+from elfe_ems.sources.zabbix import ZabbixClient, ZabbixError
 from postgres import admin
 from zabbix_server import ZabbixTestServer
 

@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from elfe_ems.config import Settings
 from elfe_ems.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 from elfe_ems.jobs.common import DAY_S, database, measured_items
+from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.jobs.zabbix_access import zabbix
-from elfe_ems.sources.zabbix import Item, ZabbixClient, ZabbixError
+from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.cycles import current_profile, replace_profile, settings_of
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Detection:
     power_w: np.ndarray
 
 
-def detect(client: ZabbixClient, item: Item, settings: CycleSettings, now_s: int) -> Detection:
+def detect(client: MeasurementSource, item: Item, settings: CycleSettings, now_s: int) -> Detection:
     """The cycles of ``item`` over the :data:`WINDOW_S` before ``now_s``."""
     times_s, power_w = client.history(item, now_s - WINDOW_S, now_s)
     return Detection(item, settings, detect_cycles(times_s, power_w, settings), times_s, power_w)
@@ -75,7 +75,7 @@ def job(settings: Settings, now_s: float) -> str:
     now = int(now_s)
     item_ids = measured_items(settings).machine_power
     learned = failed = 0
-    with database(settings, "store") as store, zabbix(settings) as client:
+    with database(settings, "store") as store, measurements(settings) as client:
         items = client.items(item_ids)
         for item_id in item_ids:
             if item_id not in items:
@@ -85,10 +85,12 @@ def job(settings: Settings, now_s: float) -> str:
                 machine_settings = settings_of(connection, item_id)
             try:
                 detection = detect(client, items[item_id], machine_settings, now)
-            except ZabbixError:  # logged by the client; the other machines go on
+            except MeasurementError:  # logged by the client; the other machines go on
                 failed += 1
                 continue
             learned += _learn(store, detection, now)
     if failed and failed == len(item_ids):
-        raise JobError(f"zabbix: no machine's history could be read ({failed} failed)")
+        raise JobError(
+            f"{source_name(settings)}: no machine's history could be read ({failed} failed)"
+        )
     return f"{learned} new cycles learned for {len(item_ids)} machines ({failed} failed)"

@@ -13,10 +13,10 @@ import logging
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import DAY_S, database
+from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.jobs.zabbix_access import zabbix
 from elfe_ems.persistence import balance_forecast
-from elfe_ems.sources.zabbix import Item, ZabbixClient
+from elfe_ems.sources.measurements import Item, MeasurementSource
 from elfe_ems.store.tables import forecast
 from elfe_ems.store.upsert import upsert
 
@@ -29,20 +29,22 @@ STEP_S = 900
 HOLD_MARGIN_S = 3_600  # samples before the 24 h window hold into its first step
 
 
-def balance_item(client: ZabbixClient, settings: Settings) -> Item:
+def balance_item(client: MeasurementSource, settings: Settings) -> Item:
     """The balance item: by id when configured, else by name."""
     if settings.balance_item_id is None:
         return client.item_named(settings.balance_item_name)
     found = client.items([settings.balance_item_id])
     if settings.balance_item_id not in found:
-        raise JobError(f"zabbix: no balance item with id {settings.balance_item_id}")
+        raise JobError(
+            f"{source_name(settings)}: no balance item with id {settings.balance_item_id}"
+        )
     return found[settings.balance_item_id]
 
 
 def job(settings: Settings, now_s: float) -> str:
     """Forecast the balance from Zabbix and store it (see the module docstring)."""
     issue_time = int(now_s)
-    with zabbix(settings) as client:
+    with measurements(settings) as client:
         item = balance_item(client, settings)
         times_s, power_w = client.history(item, issue_time - DAY_S - HOLD_MARGIN_S, issue_time)
     try:

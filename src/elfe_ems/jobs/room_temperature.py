@@ -13,7 +13,7 @@ import math
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import database, measured_items
-from elfe_ems.jobs.zabbix_access import zabbix
+from elfe_ems.jobs.measurement_access import measurements
 from elfe_ems.store.tables import room_temperature
 from elfe_ems.store.upsert import upsert
 
@@ -26,7 +26,7 @@ PLAUSIBLE_C = (-30.0, 60.0)
 def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values carry their time)
     """Store the last room temperature of every heater (see the module docstring)."""
     item_ids = measured_items(settings).room_temperature
-    with zabbix(settings) as client:
+    with measurements(settings) as client:
         items = client.items(item_ids)
     rows: list[dict[str, float | int]] = []
     for item_id in item_ids:

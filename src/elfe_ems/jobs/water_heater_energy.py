@@ -19,10 +19,10 @@ import numpy as np
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import DAY_S, database, measured_items
+from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.jobs.zabbix_access import zabbix
 from elfe_ems.meter import energy_from_meter_wh, energy_from_power_wh
-from elfe_ems.sources.zabbix import Item, ZabbixClient, ZabbixError
+from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.tables import water_heater_energy
 from elfe_ems.store.upsert import upsert
 
@@ -34,7 +34,7 @@ MIN_COVERAGE = 0.5  # share of the window the power must cover
 FULL_COVERAGE = 0.99
 
 
-def energy_meter(client: ZabbixClient, power: Item) -> Item | None:
+def energy_meter(client: MeasurementSource, power: Item) -> Item | None:
     """The energy meter beside ``power`` on its host, or None."""
     meters = sorted(
         (i for i in client.host_items(power.host_id) if i.units.strip().lower() in METER_UNITS),
@@ -50,7 +50,7 @@ def energy_meter(client: ZabbixClient, power: Item) -> Item | None:
     return meters[0] if meters else None
 
 
-def tank_energy_wh(client: ZabbixClient, power: Item, now_s: int) -> float | None:
+def tank_energy_wh(client: MeasurementSource, power: Item, now_s: int) -> float | None:
     """Energy [Wh] of one tank over the 24 h before ``now_s``, or None when unknown."""
     start_s = now_s - DAY_S
     meter = energy_meter(client, power)
@@ -89,7 +89,7 @@ def job(settings: Settings, now_s: float) -> str:
     item_ids = measured_items(settings).water_heater_power
     rows: list[dict[str, float | int]] = []
     failed = 0
-    with zabbix(settings) as client:
+    with measurements(settings) as client:
         items = client.items(item_ids)
         for item_id in item_ids:
             if item_id not in items:
@@ -97,7 +97,7 @@ def job(settings: Settings, now_s: float) -> str:
                 continue
             try:
                 energy_wh = tank_energy_wh(client, items[item_id], measured_at)
-            except ZabbixError:  # logged by the client; the other tanks go on
+            except MeasurementError:  # logged by the client; the other tanks go on
                 failed += 1
                 continue
             if energy_wh is not None:
@@ -105,7 +105,9 @@ def job(settings: Settings, now_s: float) -> str:
                     {"power_item_id": item_id, "measured_at": measured_at, "energy_wh": energy_wh}
                 )
     if failed and not rows:
-        raise JobError(f"zabbix: no tank's history could be read ({failed} failed)")
+        raise JobError(
+            f"{source_name(settings)}: no tank's history could be read ({failed} failed)"
+        )
     with database(settings, "store") as store, store.begin() as connection:
         upsert(connection, water_heater_energy, rows)
     return f"{len(rows)} of {len(item_ids)} water heaters measured ({failed} failed)"

@@ -22,7 +22,6 @@ import http.client
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.error import HTTPError
@@ -34,17 +33,12 @@ from zabbix_utils.exceptions import APINotSupported, APIRequestError, Processing
 
 from elfe_ems.config import Settings
 from elfe_ems.devices.base import Tag
+from elfe_ems.sources.measurements import NUMERIC_TYPES, Item, MeasurementError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Sleep = Callable[[float], None]
-
-FLOAT = 0
-"""``value_type`` of a numeric float item (table ``history``)."""
-UNSIGNED = 3
-"""``value_type`` of a numeric unsigned item (table ``history_uint``)."""
-NUMERIC_TYPES = (FLOAT, UNSIGNED)
 
 FIRST_RETRY_DELAY_S = 1.0
 DEFAULT_CHUNK_S = 86_400
@@ -58,23 +52,9 @@ ITEM_FIELDS = ["itemid", "hostid", "name", "key_", "units", "value_type", "lastc
 TRANSPORT_ERRORS = (ProcessingError, OSError, http.client.HTTPException)
 
 
-class ZabbixError(RuntimeError):
+class ZabbixError(MeasurementError):
     """Zabbix could not be used: unreachable, refused the request, or answered bad data.
     The message says what and why, never a secret."""
-
-
-@dataclass(frozen=True)
-class Item:
-    """A Zabbix item, with its last value (``None`` when it has none or it is not a number)."""
-
-    item_id: int
-    host_id: int
-    name: str
-    key: str
-    units: str
-    value_type: int
-    last_clock: int | None
-    last_value: float | None
 
 
 def _fail(message: str) -> ZabbixError:
