@@ -13,7 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from elfe_ems.cli_common import ConfigOption, console, fail, settings_from
+from elfe_ems.cli_cycles import cycles_app
 from elfe_ems.cli_db import db_app, thermal_app
+from elfe_ems.cli_jobs import job_command, jobs_command, serve_command, systemd_app
 from elfe_ems.jobs.replay import replay
 from elfe_ems.jobs.round import RoundError, run_round
 from elfe_ems.planner import SolveOptions, SolveStats, solve
@@ -28,6 +30,11 @@ app = typer.Typer(
 
 app.add_typer(db_app, name="db")
 app.add_typer(thermal_app, name="thermal")
+app.add_typer(cycles_app, name="cycles")
+app.add_typer(systemd_app, name="systemd")
+app.command("job")(job_command)
+app.command("jobs")(jobs_command)
+app.command("serve")(serve_command)
 
 
 @app.callback()

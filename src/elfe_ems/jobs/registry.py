@@ -25,15 +25,17 @@ class JobError(RuntimeError):
 @dataclass(frozen=True)
 class Schedule:
     """When a job runs, in the configured time zone: cron-like hour and minute fields
-    (``"*"``, a number or a comma-separated list) and a second."""
+    (``"*"``, a number or a comma-separated list) and a second (a number, or a field like
+    the others: the tests of ``ems serve`` run jobs every second)."""
 
     minute: str
-    second: int = 0
+    second: int | str = 0
     hour: str = "*"
 
     def on_calendar(self, timezone: str) -> str:
         """The systemd ``OnCalendar=`` expression of this schedule."""
-        return f"*-*-* {self.hour}:{self.minute}:{self.second:02d} {timezone}"
+        second = f"{self.second:02d}" if isinstance(self.second, int) else self.second
+        return f"*-*-* {self.hour}:{self.minute}:{second} {timezone}"
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,14 @@ class Job:
 
     def load(self) -> JobFunction:
         """The job's function."""
-        module, function = self.target.split(":")
-        loaded: JobFunction = getattr(importlib.import_module(module), function)
-        return loaded
+        return load_target(self.target)
+
+
+def load_target(target: str) -> JobFunction:
+    """The job function named by ``target``, ``"module:function"``."""
+    module, function = target.split(":")
+    loaded: JobFunction = getattr(importlib.import_module(module), function)
+    return loaded
 
 
 QUARTER_MINUTES = "14,29,44,59"
