@@ -106,7 +106,8 @@ def test_valid_scenario_default_plan_name(
     assert "Import with EMS: 0.75 kWh" in out
     assert "without EMS: 1.00 kWh" in out
     assert "saved 0.25 kWh (25.0%)" in out
-    assert "Solver: optimal" in out
+    assert "Solver: optimal, lower bound 0.75 kWh, gap 0.00e+00" in out
+    assert plan.solver.lower_bound_wh == pytest.approx(750.0)
     assert squeezed(f"Plan written to {plan_path}") in squeezed(out)
     assert "Traceback" not in result.output
 

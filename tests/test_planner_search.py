@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import elfe_ems.planner.core as solve_module
+import elfe_ems.planner.search as search_module
 from elfe_ems.planner import SolveOptions, solve
 from elfe_ems.scenario import parse_scenario
 
@@ -69,7 +69,8 @@ def test_solver_failure_publishes_the_greedy_plan(
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(solve_module, "run_mip", broken)
+    monkeypatch.setattr(search_module, "run_mip", broken)
+    monkeypatch.setattr(search_module, "generate_columns", broken)
     with caplog.at_level(logging.WARNING):
         plan = ems.plan(_community(ems))
     assert plan.solver.status == "heuristic"
@@ -106,7 +107,7 @@ def test_gap_option_is_honoured(ems: Any) -> None:
 def test_tie_break_never_costs_import(ems: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = _community(ems)
     with_tie_break, _ = solve(parse_scenario(raw), SolveOptions(gap=0.0))
-    monkeypatch.setattr(solve_module._Search, "_tie_break", lambda _self, x: x)
+    monkeypatch.setattr(search_module.Search, "_tie_break", lambda _self, x, _peak: x)
     without, _ = solve(parse_scenario(raw), SolveOptions(gap=0.0))
     assert with_tie_break.import_wh <= without.import_wh + 1e-6
 
@@ -121,7 +122,7 @@ def test_same_input_gives_the_same_plan(ems: Any) -> None:
 def test_full_milp_without_a_solution_keeps_the_restricted_plan(
     ems: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_generate, real_run = solve_module.generate_columns, solve_module.run_mip
+    real_generate, real_run = search_module.generate_columns, search_module.run_mip
     calls: list[int] = []
 
     def no_bound(*args: Any) -> Any:  # an unproven plan, so the full MILP is tried
@@ -132,8 +133,8 @@ def test_full_milp_without_a_solution_keeps_the_restricted_plan(
         result = real_run(*args)
         return dataclasses.replace(result, x=None) if len(calls) == 2 else result
 
-    monkeypatch.setattr(solve_module, "generate_columns", no_bound)
-    monkeypatch.setattr(solve_module, "run_mip", second_fails)
+    monkeypatch.setattr(search_module, "generate_columns", no_bound)
+    monkeypatch.setattr(search_module, "run_mip", second_fails)
     plan = ems.plan(_community(ems))
     assert len(calls) >= 2  # the restricted MILP, then the full one
     assert plan.solver.status == "feasible"  # not the greedy fallback

@@ -208,6 +208,26 @@ def scenarios(draw: st.DrawFn, max_devices: int = 6) -> Raw:
     return raw
 
 
+@st.composite
+def heater_scenarios(draw: st.DrawFn) -> Raw:
+    """Several thermostatic heaters (bands mostly within reach) and a net load with surplus
+    and deficit: the heaters' own search and bound, then the MILP, all take part."""
+    raw = draw(scenarios(max_devices=2))
+    outdoor = raw.get("outdoor_temp_c") or draw(
+        st.lists(st.floats(-5, 15), min_size=raw["steps"], max_size=raw["steps"])
+    )
+    raw["outdoor_temp_c"] = outdoor
+    count = draw(st.integers(2, 5))
+    free_ids = iter(
+        sorted(set(range(10_001, 10_001 + count + 10)) - {d["id"] for d in raw["devices"]})
+    )
+    for _ in range(count):
+        reachable = draw(st.integers(0, 4)) > 0
+        dev = draw(thermostatic_heaters(raw["steps"], raw["step_s"], outdoor, reachable))
+        raw["devices"].append({**dev, "id": next(free_ids)})
+    return raw
+
+
 def plan_of(raw: Raw) -> Plan:
     plan, _ = solve(parse_scenario(raw), OPTIONS)
     assert [d.id for d in plan.devices] == [d["id"] for d in raw["devices"]]
@@ -284,6 +304,32 @@ def test_never_worse_than_without_ems(raw: Raw) -> None:
     plan = plan_of(raw)
     if plan.solver.status in ("optimal", "feasible"):
         assert plan.import_wh <= plan.import_wh_asap * (1 + 1e-9) + ASAP_TOL_WH
+
+
+@SETTINGS
+@given(st.one_of(scenarios(), heater_scenarios()))
+def test_lower_bound_and_gap(raw: Raw) -> None:
+    """Every plan reports the lower bound its gap is measured against, below its import."""
+    plan = plan_of(raw)
+    bound = plan.solver.lower_bound_wh
+    assert bound is not None
+    assert bound <= plan.import_wh * (1 + 1e-9) + ASAP_TOL_WH
+    expected = (plan.import_wh - bound) / plan.import_wh if plan.import_wh > 0 else 0.0
+    assert plan.solver.gap == pytest.approx(max(0.0, expected), abs=1e-12)
+
+
+@SETTINGS
+@given(heater_scenarios())
+def test_heater_communities_keep_every_constraint(raw: Raw) -> None:
+    """(a) and (c) for communities of thermostatic heaters."""
+    plan = plan_of(raw)
+    for spec, d in zip(raw["devices"], plan.devices, strict=True):
+        if d.status == "skipped":
+            continue
+        problems = oracle.violations(raw, spec, d.decisions, relaxed=bool(d.warnings))
+        assert not problems, f"device {d.id} ({d.type}, warnings {d.warnings}): {problems}"
+    assert plan.import_wh <= plan.import_wh_asap * (1 + 1e-9) + ASAP_TOL_WH
+    assert plan.solver.status == "optimal", plan.solver
 
 
 @SETTINGS

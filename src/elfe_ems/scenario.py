@@ -44,10 +44,16 @@ def _check_interval(start: int, end: int, start_name: str, end_name: str) -> Non
 
 
 class DeviceSpec(_Strict):
-    """Fields common to every device."""
+    """Fields common to every device.
+
+    ``previous_decisions`` (optional) are the decisions of the plan in force for the device,
+    on this scenario's grid (the previous round's plan, shifted; 0 where it says nothing): the
+    planner starts from them and, among plans of the same import, keeps them.
+    """
 
     id: int
     machine_type: int | None = None
+    previous_decisions: list[Annotated[int, Field(ge=0, le=1)]] | None = None
 
 
 class MachineSpec(DeviceSpec):
@@ -175,6 +181,12 @@ class Scenario(_Strict):
             problems.append(
                 f"outdoor_temp_c has {len(self.outdoor_temp_c)} values, expected {self.steps}"
             )
+        problems += [
+            f"device {d.id} ({d.type}): previous_decisions has {len(d.previous_decisions)} "
+            f"values, expected {self.steps}"
+            for d in self.devices
+            if d.previous_decisions is not None and len(d.previous_decisions) != self.steps
+        ]
         duplicates = [i for i, n in Counter(d.id for d in self.devices).items() if n > 1]
         problems += [f"device {i}: id is used by more than one device" for i in duplicates]
         for device in self.devices:
@@ -205,11 +217,24 @@ SolverStatus = Literal["optimal", "feasible", "heuristic"]
 
 
 class SolverInfo(_Strict):
-    """How the plan was found: `optimal` (within the gap), `feasible` (time limit), `heuristic`."""
+    """How the plan was found: `optimal` (within the gap), `feasible` (time limit), `heuristic`.
+
+    Optional fields added in the same format version: ``objective`` is what was minimised
+    first, ``import`` (the default) or ``price`` (the import's cost at a price per step).
+    For ``import``, ``lower_bound_wh`` is the proven lower bound on the import of any plan of
+    the scenario [Wh] (at least the LP relaxation's import) and ``gap`` is
+    ``(import_wh - lower_bound_wh) / import_wh``; for ``price``, ``cost`` is the plan's cost
+    and ``lower_bound_cost`` the proven lower bound on it (the price's currency), and ``gap``
+    is measured between those two.
+    """
 
     status: SolverStatus
     solve_ms: NonNegative
     gap: NonNegative | None = None
+    lower_bound_wh: NonNegative | None = None
+    objective: Literal["import", "price"] = "import"
+    cost: float | None = None
+    lower_bound_cost: float | None = None
 
 
 class DevicePlan(_Strict):
@@ -234,6 +259,7 @@ class Plan(_Strict):
     import_wh: NonNegative
     import_wh_asap: NonNegative
     net_load_with_flexible_w: list[float]
+    peak_import_w: NonNegative | None = None  # the largest step import (optional field)
     solver: SolverInfo
     devices: list[DevicePlan]
 

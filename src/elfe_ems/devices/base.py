@@ -125,6 +125,20 @@ class DeviceModel(ABC):
         self.spec = spec
         self.grid = grid
         self.warnings: list[str] = []
+        self.previous: IntArray | None = (
+            None
+            if spec.previous_decisions is None
+            else np.asarray(spec.previous_decisions, dtype=np.int64)
+        )
+
+    def preference_cost(self, steps: IntArray) -> FloatArray:
+        """Tie-break cost of binary columns deciding the given steps: ``steps + 1`` for each
+        decision that differs from the previous plan's (``+`` for a 1 where it had 0, ``-``
+        for a 1 where it had 1), so that one kept decision outweighs any number of switches;
+        zero without a previous plan."""
+        if self.previous is None:
+            return np.zeros(len(steps))
+        return (self.grid.steps + 1) * (1.0 - 2.0 * self.previous[steps])
 
     @classmethod
     def from_scenario(cls, spec: DeviceSpec, grid: Grid, scenario: Scenario) -> DeviceModel:
@@ -165,16 +179,39 @@ class DeviceModel(ABC):
     def greedy_decisions(self, load_w: FloatArray) -> IntArray:
         """Feasible decisions chosen against the current net load [W] (heuristic plan)."""
 
+    def has_own_search(self) -> bool:
+        """Whether :meth:`cheapest_decisions` and :meth:`cost_lower_bound` answer."""
+        return False
+
+    def cheapest_decisions(self, column_cost: FloatArray) -> IntArray | None:
+        """Feasible decisions of low ``column_cost @ x`` (``x`` the block's solution) found by
+        a fast search of this device alone, or None when the model has no such search.
+
+        With every other device fixed, the import this device adds is such a linear cost when
+        each step's power is set by one binary column (see ``planner/polish.py``).
+        """
+        del column_cost
+        return None
+
+    def cost_lower_bound(self, column_cost: FloatArray) -> float | None:
+        """A proven lower bound on ``column_cost @ x`` over the block's integer solutions, or
+        None when the model has no such bound (the planner then uses the LP relaxation)."""
+        del column_cost
+        return None
+
     def outcome_warnings(self, decisions: IntArray) -> list[tuple[Tag, str]]:
         """Warnings that depend on the chosen decisions (e.g. a comfort band missed)."""
         del decisions
         return []
 
 
-def import_increase_wh(load_w: FloatArray, added: Sparse, step_h: float) -> FloatArray:
-    """For each column of ``added`` (W per step), the import it adds on top of ``load_w`` [Wh]."""
+def import_increase_wh(load_w: FloatArray, added: Sparse, step_h: float | FloatArray) -> FloatArray:
+    """For each column of ``added`` (W per step), the import it adds on top of ``load_w`` [Wh];
+    with ``step_h`` per step (step length times a price), the import's cost [price x Wh]."""
     base = load_w[added.row]
     delta = np.maximum(0.0, base + added.value) - np.maximum(0.0, base)
+    if np.ndim(step_h):
+        return np.bincount(added.col, weights=delta * step_h[added.row], minlength=added.shape[1])
     return np.bincount(added.col, weights=delta, minlength=added.shape[1]) * step_h
 
 
@@ -194,7 +231,8 @@ class StartChoiceModel(DeviceModel):
     """A device with exactly one start among candidate steps (machine, water heater, EV).
 
     One binary per candidate start, and one row: exactly one candidate is chosen. The
-    tie-break prefers earlier starts, so a device finishes as early as the import allows.
+    tie-break prefers the previous plan's start, then earlier starts, so a device keeps its
+    plan, else finishes as early as the import allows.
     Decisions are 1 on the ``run_steps`` steps from the start (1 for a start pulse).
     """
 
@@ -208,9 +246,24 @@ class StartChoiceModel(DeviceModel):
         self.profiles = profiles
         self.run_steps = run_steps
 
+    def previous_candidate(self) -> int | None:
+        """The candidate whose decisions are the previous plan's, if there is one."""
+        if self.previous is None or not self.previous.any():
+            return None
+        candidate = self._candidate_of(self.previous)
+        if candidate < len(self.starts) and np.array_equal(
+            self._decisions_of(candidate), self.previous
+        ):
+            return candidate
+        return None
+
     def block(self) -> Block:
         n = len(self.starts)
         steps = self.grid.steps
+        tiebreak = self.starts / steps
+        preferred = self.previous_candidate()
+        if preferred is not None:
+            tiebreak[preferred] = -1.0  # the previous plan's start first, then the earliest
         return Block(
             balance_w=self.profiles,
             integrality=np.ones(n, dtype=np.int8),
@@ -219,7 +272,7 @@ class StartChoiceModel(DeviceModel):
             rows=Sparse(np.zeros(n, dtype=np.int64), np.arange(n), np.ones(n), (1, n)),
             row_lower=np.ones(1),
             row_upper=np.ones(1),
-            tiebreak_cost=self.starts / steps,
+            tiebreak_cost=tiebreak,
             constant_w=np.zeros(steps),
         )
 

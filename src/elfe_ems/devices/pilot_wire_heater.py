@@ -13,8 +13,9 @@ horizon. Rows, per period of ``L`` steps:
   than the window is one run, so it has at least ``L - (window_steps - min_comfort_in_window)``
   comfort steps.
 
-The tie-break counts switches to comfort (``w[k] >= c[k] - c[k-1]``, eco before a period), so
-among plans of equal import the heater switches as little as possible.
+The tie-break keeps the previous plan's decisions, then counts switches to comfort
+(``w[k] >= c[k] - c[k-1]``, eco before a period), so among plans of equal import the heater
+keeps its plan, then switches as little as possible.
 
 Relaxation: comfort owed above the period's length → comfort all period (``[WARN_CONSTRAINT]``).
 A period entirely outside the horizon is ignored.
@@ -108,7 +109,7 @@ class PilotWireHeaterModel(DeviceModel):
             rows=Sparse.from_scipy(rows),
             row_lower=row_lower,
             row_upper=np.full(len(row_lower), np.inf),
-            tiebreak_cost=np.concatenate([np.zeros(n), np.ones(n)]),
+            tiebreak_cost=np.concatenate([self.preference_cost(covered), np.ones(n)]),
             constant_w=np.full(steps, self.spec.eco_power_w),
         )
 

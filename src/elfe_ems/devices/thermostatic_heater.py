@@ -11,7 +11,7 @@ the outdoor temperature forecast and ``P`` [W] the heating power. The wanted ban
 the temperature at the end of each step: ``comfort_min_c[k] <= T[k+1] <= comfort_max_c[k]``.
 
 Variables: ``u`` (binary), ``T[1..N]`` and switch counters ``w[k] >= u[k] - u[k-1]``
-(tie-break: as few switches as the import allows).
+(tie-break: the previous plan's decisions, then as few switches as the import allows).
 
 Band out of reach
 -----------------
@@ -21,6 +21,12 @@ small MILP of this heater alone gives the least total miss ``m`` [K·step]. The 
 then has miss variables ``lo[k]``, ``hi[k]`` >= 0 [K] with ``sum(lo + hi) <= m``: the band is
 missed by the least total amount, never infeasible, and the import stays the only objective
 (``[WARN_CONSTRAINT]`` with the miss). A reachable band is a hard constraint.
+
+Own search
+----------
+With a reachable band, the heater answers the planner's "cheapest schedule for this cost per
+step" and "a proven lower bound on it" by dynamic programming over the room temperature
+(:mod:`thermal_dp`), which the MILP solver finds hard (see ``planner/polish.py``).
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from elfe_ems.devices import thermal_dp
 from elfe_ems.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
 from elfe_ems.scenario import Scenario, ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
 MISS_TOLERANCE_K = 1e-5  # per step: a band held within this is held (floating-point noise)
 LEAST_MISS_TIME_LIMIT_S = 10.0
+DP_BUCKETS = 1024  # temperatures kept per step by the dynamic programme (thermal_dp)
 
 
 class ThermostaticHeaterModel(DeviceModel):
@@ -133,7 +141,11 @@ class ThermostaticHeaterModel(DeviceModel):
                 integrality=integrality,
                 bounds=Bounds(col_lower, col_upper),
                 constraints=LinearConstraint(matrix, lower, upper),
-                options={"time_limit": LEAST_MISS_TIME_LIMIT_S, "presolve": presolve},
+                options={
+                    "time_limit": LEAST_MISS_TIME_LIMIT_S,
+                    "presolve": presolve,
+                    "mip_rel_gap": 0.0,  # "least possible" means least, not within 1e-4
+                },
             )
             if result.x is not None:
                 decisions = np.round(result.x[cols["u"]]).astype(np.int64)
@@ -225,6 +237,7 @@ class ThermostaticHeaterModel(DeviceModel):
         integrality = np.zeros(cols["n"], dtype=np.int8)
         integrality[cols["u"]] = 1
         tiebreak = np.zeros(cols["n"])
+        tiebreak[cols["u"]] = self.preference_cost(np.arange(n))
         tiebreak[cols["switch"]] = 1.0
         return Block(
             balance_w=Sparse(
@@ -239,6 +252,40 @@ class ThermostaticHeaterModel(DeviceModel):
             tiebreak_cost=tiebreak,
             constant_w=np.zeros(n),
         )
+
+    def _room(self) -> thermal_dp.RoomDynamics | None:
+        """The dynamic programme's view of this heater; None with a miss budget (a band out
+        of reach is left to the MILP, which spreads the least miss)."""
+        if self.miss_budget_k > 0:
+            return None
+        return thermal_dp.RoomDynamics(
+            decay=self.decay,
+            drive_c=(1 - self.decay) * self.outdoor_temp_c,
+            rise_k=self.heat_rise_k,
+            initial_c=self.spec.initial_temp_c,
+            low_c=self.low_c - MISS_TOLERANCE_K,
+            high_c=self.high_c + MISS_TOLERANCE_K,
+        )
+
+    def has_own_search(self) -> bool:
+        return self.miss_budget_k == 0
+
+    def cheapest_decisions(self, column_cost: FloatArray) -> IntArray | None:
+        """The dynamic programme's schedule (:mod:`thermal_dp`) for the cost of the on/off
+        columns (the other columns draw no power)."""
+        room = self._room()
+        if room is None:
+            return None
+        schedule = thermal_dp.cheapest_schedule(room, column_cost[: self.grid.steps], DP_BUCKETS)
+        if schedule is None or not self._holds_band(schedule):
+            return None
+        return schedule
+
+    def cost_lower_bound(self, column_cost: FloatArray) -> float | None:
+        room = self._room()
+        if room is None or np.any(column_cost[self.grid.steps :] != 0):
+            return None
+        return thermal_dp.cost_lower_bound(room, column_cost[: self.grid.steps], DP_BUCKETS)
 
     def decisions_from_solution(self, x: FloatArray) -> IntArray:
         return np.round(x[: self.grid.steps]).astype(np.int64)

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from elfe_ems.devices import Block
 from elfe_ems.planner.highs import new_solver
-from elfe_ems.planner.model import KW_PER_W, assemble, restrict
+from elfe_ems.planner.model import KW_PER_W, Milp, assemble, restrict
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,15 @@ MAX_ITERATIONS = 500
 
 @dataclass(frozen=True)
 class CandidatePools:
-    """Candidates kept per choice block, and the proven lower bound [kWh]."""
+    """Candidates kept per choice block, the proven lower bound [kWh], and at convergence the
+    LP optimum: the balance duals [kWh per kW] and each non-choice block's LP solution."""
 
     columns: list[np.ndarray]
     lower_bound_kwh: float
     iterations: int
     converged: bool
+    duals: np.ndarray | None = None
+    block_x: dict[int, np.ndarray] | None = None
 
 
 def generate_columns(
@@ -54,19 +57,22 @@ def generate_columns(
     grid: Grid,
     base_load_w: np.ndarray,
     time_limit_s: float,
+    weight_h: np.ndarray | None = None,
 ) -> CandidatePools:
     """Solve the LP relaxation by column generation over the ``choice`` blocks.
 
     ``start[j]`` is a feasible candidate of block ``choice[j]`` (with the other blocks feasible
-    too, as in the greedy plan).
+    too, as in the greedy plan). Without choice blocks it is the LP relaxation of the model.
     """
     began = time.perf_counter()
     kept = [np.array([c]) for c in start]
     restricted = list(blocks)
     for j, i in enumerate(choice):
         restricted[i] = restrict(blocks[i], kept[j])
-    milp = assemble(restricted, grid, base_load_w)
+    milp = assemble(restricted, grid, base_load_w, weight_h)
     solver = new_solver(milp, relaxed=True)
+    if not choice:
+        return _plain_lp(solver, milp, len(blocks), time_limit_s)
     choice_rows = milp.row_offsets[choice]
 
     segment = np.concatenate([[0], np.cumsum([blocks[i].n_vars for i in choice])])
@@ -88,6 +94,7 @@ def generate_columns(
 
     bound = -np.inf
     converged = False
+    optimum: tuple[np.ndarray | None, dict[int, np.ndarray] | None] = (None, None)
     iterations = 0
     while iterations < MAX_ITERATIONS and time.perf_counter() - began < time_limit_s:
         iterations += 1
@@ -111,6 +118,7 @@ def generate_columns(
         if len(entering) == 0:
             converged = True
             bound = max(bound, master_kwh)
+            optimum = _optimum(solver, milp, set(choice), len(blocks))
             break
         in_master[entering] = True
         _add_columns(solver, pool[:, entering], choice_rows[owner[entering]])
@@ -123,7 +131,31 @@ def generate_columns(
         "" if converged else " (not converged)",
     )
     columns = [np.flatnonzero(in_master[segment[j] : segment[j + 1]]) for j in range(len(choice))]
-    return CandidatePools(columns, float(bound), iterations, converged)
+    return CandidatePools(columns, float(bound), iterations, converged, *optimum)
+
+
+def _optimum(
+    solver: highspy.Highs, milp: Milp, skip: set[int], n_blocks: int
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The balance duals and the LP solution of every block not in ``skip``."""
+    solution = solver.getSolution()
+    x = np.asarray(solution.col_value)
+    duals = np.asarray(solution.row_dual)[: milp.steps]
+    return duals, {i: x[milp.block_slice(i)] for i in range(n_blocks) if i not in skip}
+
+
+def _plain_lp(
+    solver: highspy.Highs, milp: Milp, n_blocks: int, time_limit_s: float
+) -> CandidatePools:
+    """The LP relaxation of a model without choice blocks: its optimum is the bound."""
+    solver.setOptionValue("time_limit", max(time_limit_s, 0.01))
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        log.warning("LP relaxation: %s", solver.modelStatusToString(solver.getModelStatus()))
+        return CandidatePools([], -np.inf, 1, False)
+    bound = float(solver.getInfo().objective_function_value)
+    log.info("LP relaxation: bound %.6g kWh", bound)
+    return CandidatePools([], bound, 1, True, *_optimum(solver, milp, set(), n_blocks))
 
 
 def _add_columns(solver: highspy.Highs, powers_kw: sp.csc_matrix, choice_rows: np.ndarray) -> None:

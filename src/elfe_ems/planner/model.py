@@ -12,6 +12,7 @@ At the optimum ``imp[k] = max(0, net + flex)``, so the primary objective
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,12 @@ class Milp:
         return slice(self.offsets[index], self.offsets[index + 1])
 
 
-def assemble(blocks: list[Block], grid: Grid, base_load_w: np.ndarray) -> Milp:
-    """One sparse model from the blocks; ``base_load_w`` is the net load plus constant power."""
+def assemble(
+    blocks: list[Block], grid: Grid, base_load_w: np.ndarray, weight_h: np.ndarray | None = None
+) -> Milp:
+    """One sparse model from the blocks; ``base_load_w`` is the net load plus constant power,
+    ``weight_h`` the primary objective's weight of each ``imp`` column (:func:`import_weight_h`;
+    default the step length: the import in kWh)."""
     steps = grid.steps
     sizes = [b.n_vars for b in blocks]
     offsets = np.concatenate([[steps], steps + np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
@@ -75,12 +80,22 @@ def assemble(blocks: list[Block], grid: Grid, base_load_w: np.ndarray) -> Milp:
         integrality=stacked(np.zeros(steps, dtype=np.int8), "integrality").astype(np.int32),
         row_lower=stacked(base_load_w * KW_PER_W, "row_lower"),
         row_upper=stacked(np.full(steps, np.inf), "row_upper"),
-        primary_cost=np.concatenate([np.full(steps, grid.step_h), np.zeros(n_cols - steps)]),
+        primary_cost=np.concatenate(
+            [import_weight_h(grid) if weight_h is None else weight_h, np.zeros(n_cols - steps)]
+        ),
         tiebreak_cost=stacked(np.zeros(steps), "tiebreak_cost"),
         offsets=offsets,
         row_offsets=row_offsets,
         steps=steps,
     )
+
+
+def import_weight_h(grid: Grid, price: np.ndarray | None = None) -> np.ndarray:
+    """The primary objective's weight of one kW imported at each step: the step length [h]
+    (the objective is then the import in kWh), times the step's price per kWh if given (the
+    objective is then the import's cost)."""
+    weight = np.full(grid.steps, grid.step_h)
+    return weight if price is None else weight * np.asarray(price, dtype=float)
 
 
 def import_columns(load_w: np.ndarray) -> np.ndarray:
@@ -119,4 +134,46 @@ def restrict(block: Block, columns: np.ndarray) -> Block:
         row_upper=block.row_upper,
         tiebreak_cost=block.tiebreak_cost[columns],
         constant_w=block.constant_w,
+    )
+
+
+def floor_bound(blocks: list[Block], base_load_w: np.ndarray, weight_h: np.ndarray) -> float:
+    """A lower bound on the primary objective that needs no solver: every block at its least
+    power at every step at once (each balance coefficient at the end of its column's bounds
+    that gives the least power)."""
+    least_w = np.zeros(len(base_load_w))
+    for block in blocks:
+        balance = block.balance_w
+        ends = np.minimum(
+            balance.value * block.lower[balance.col], balance.value * block.upper[balance.col]
+        )
+        least_w += np.bincount(balance.row, weights=ends, minlength=len(base_load_w))
+    return float(import_columns(base_load_w + least_w) @ weight_h)
+
+
+def fix_integers(block: Block, x: np.ndarray) -> Block:
+    """The block with its integer columns fixed at their (rounded) values in ``x``."""
+    integer = block.integrality > 0
+    lower, upper = block.lower.copy(), block.upper.copy()
+    lower[integer] = upper[integer] = np.round(x[integer])
+    return dataclasses.replace(block, lower=lower, upper=upper)
+
+
+FEASIBILITY_TOLERANCE = 1e-7  # relative, as a solver's: bounds and rows held within this
+
+
+def is_feasible(block: Block, x: np.ndarray) -> bool:
+    """Whether ``x`` keeps the block's bounds, integrality and rows."""
+
+    def slack(value: np.ndarray) -> np.ndarray:
+        return FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(value))
+
+    integer = block.integrality > 0
+    rows = block.rows.dot(x)
+    return bool(
+        np.all(x >= block.lower - slack(block.lower))
+        and np.all(x <= block.upper + slack(block.upper))
+        and np.all(np.abs(x[integer] - np.round(x[integer])) <= FEASIBILITY_TOLERANCE)
+        and np.all(rows >= block.row_lower - slack(block.row_lower))
+        and np.all(rows <= block.row_upper + slack(block.row_upper))
     )

@@ -20,7 +20,8 @@ import numpy as np
 from elfe_ems.devices import Block
 from elfe_ems.devices.base import import_increase_wh
 from elfe_ems.planner.highs import new_solver, run_mip
-from elfe_ems.planner.model import assemble, import_columns
+from elfe_ems.planner.model import KW_PER_W, assemble, import_columns
+from elfe_ems.planner.peak import highest_w
 from elfe_ems.timegrid import Grid
 
 MAX_PASSES = 20
@@ -30,10 +31,16 @@ IMPORT_TOLERANCE = 1e-9  # relative: a move within this is "no higher" (floating
 
 
 def earliest_equivalent(
-    blocks: list[Block], chosen: list[int], load_w: np.ndarray, grid: Grid
+    blocks: list[Block],
+    chosen: list[int],
+    load_w: np.ndarray,
+    weight_h: np.ndarray,
+    peak_w: float | None = None,
 ) -> list[int]:
     """Candidates of the choice ``blocks`` after tie-break moves; ``load_w`` is the net load
-    with every device's power, and is updated in place."""
+    with every device's power, and is updated in place; ``weight_h`` weighs the import of
+    each step (the primary objective's); with ``peak_w``, no move raises the import of a step
+    above it."""
     chosen = list(chosen)
     for _ in range(MAX_PASSES):
         moved = False
@@ -42,8 +49,11 @@ def earliest_equivalent(
             if block.tiebreak_cost[current] == block.tiebreak_cost.min():
                 continue  # already the preferred candidate
             load_w -= block.balance_w.column(current)
-            added = import_increase_wh(load_w, block.balance_w, grid.step_h)
+            added = import_increase_wh(load_w, block.balance_w, weight_h)
             allowed = added <= added[current] + IMPORT_TOLERANCE * max(1.0, abs(added[current]))
+            if peak_w is not None:
+                allowed &= highest_w(load_w, block.balance_w) <= peak_w * (1 + IMPORT_TOLERANCE)
+            allowed[current] = True
             best = int(np.flatnonzero(allowed)[np.argmin(block.tiebreak_cost[allowed])])
             if block.tiebreak_cost[best] < block.tiebreak_cost[current]:
                 chosen[j], moved = best, True
@@ -59,10 +69,15 @@ def fewest_switches(
     base_load_w: np.ndarray,
     grid: Grid,
     time_limit_s: float,
+    weight_h: np.ndarray,
+    peak_w: float | None = None,
 ) -> list[np.ndarray]:
-    """Solutions of the (non-choice) ``blocks`` with the least tie-break cost at an import no
-    higher than with ``x``; ``base_load_w`` holds every other device's power."""
-    milp = assemble(blocks, grid, base_load_w)
+    """Solutions of the (non-choice) ``blocks`` with the least tie-break cost at a primary
+    objective (weights ``weight_h``) no higher than with ``x``, and with ``peak_w`` no step's
+    import above it; ``base_load_w`` holds every other device's power."""
+    milp = assemble(blocks, grid, base_load_w, weight_h)
+    if peak_w is not None:
+        milp.col_upper[: grid.steps] = max(peak_w, 0.0) * KW_PER_W * (1 + IMPORT_TOLERANCE)
     flex_w = sum(
         (b.balance_w.dot(xb) for b, xb in zip(blocks, x, strict=True)), np.zeros(grid.steps)
     )

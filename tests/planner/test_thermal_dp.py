@@ -1,0 +1,98 @@
+"""The heaters' dynamic programme against brute force over every on/off schedule.
+
+Small rooms (8-10 steps, so 256-1024 schedules) with bands drawn around a trajectory (so
+some schedule holds them) and non-negative costs: the schedule found holds the band and costs
+no less than the best one; the lower bound is no more than the best one's cost, and with
+enough buckets both meet it.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from elfe_ems.devices.thermal_dp import RoomDynamics, cheapest_schedule, cost_lower_bound
+
+TOL = 1e-9
+
+
+def temperatures_c(room: RoomDynamics, u: np.ndarray) -> np.ndarray:
+    temps, temp = [], room.initial_c
+    for k, on in enumerate(u):
+        temp = room.decay * temp + room.drive_c[k] + room.rise_k * on
+        temps.append(temp)
+    return np.array(temps)
+
+
+def holds(room: RoomDynamics, u: np.ndarray) -> bool:
+    temps = temperatures_c(room, u)
+    return bool(np.all(temps >= room.low_c - TOL) and np.all(temps <= room.high_c + TOL))
+
+
+def brute_force(room: RoomDynamics, cost: np.ndarray) -> float:
+    """The least cost of a schedule that holds the band (inf when none does)."""
+    steps = len(cost)
+    return min(
+        (
+            float(cost @ u)
+            for u in (np.array(bits) for bits in itertools.product((0, 1), repeat=steps))
+            if holds(room, u)
+        ),
+        default=np.inf,
+    )
+
+
+@st.composite
+def rooms(draw: st.DrawFn) -> tuple[RoomDynamics, np.ndarray]:
+    steps = draw(st.integers(8, 10))
+    decay = draw(st.floats(0.8, 0.99))
+    outdoor = np.array(draw(st.lists(st.floats(-5, 12), min_size=steps, max_size=steps)))
+    rise = draw(st.floats(0.1, 3.0))
+    initial = draw(st.floats(15, 22))
+    room = RoomDynamics(
+        decay, (1 - decay) * outdoor, rise, initial, np.zeros(steps), np.zeros(steps)
+    )
+    u = np.array(draw(st.lists(st.integers(0, 1), min_size=steps, max_size=steps)))
+    temps = temperatures_c(room, u)
+    below = np.array(draw(st.lists(st.floats(0, 1.5), min_size=steps, max_size=steps)))
+    above = np.array(draw(st.lists(st.floats(0, 1.5), min_size=steps, max_size=steps)))
+    cost = np.array(draw(st.lists(st.floats(0, 10), min_size=steps, max_size=steps)))
+    band = RoomDynamics(decay, room.drive_c, rise, initial, temps - below, temps + above)
+    return band, cost
+
+
+@settings(max_examples=60, deadline=None)
+@given(rooms(), st.sampled_from([4, 32, 1024]))
+def test_schedule_holds_the_band_and_bound_is_below_the_best(
+    case: tuple[RoomDynamics, np.ndarray], buckets: int
+) -> None:
+    room, cost = case
+    best = brute_force(room, cost)
+    assert np.isfinite(best)  # the band was drawn around a schedule
+    bound = cost_lower_bound(room, cost, buckets)
+    assert bound <= best + 1e-9
+    schedule = cheapest_schedule(room, cost, buckets)
+    if schedule is not None:
+        assert holds(room, schedule)
+        assert float(cost @ schedule) >= best - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(rooms())
+def test_fine_buckets_find_the_best(case: tuple[RoomDynamics, np.ndarray]) -> None:
+    """With more buckets than schedules, no two states share one: both are exact."""
+    room, cost = case
+    best = brute_force(room, cost)
+    schedule = cheapest_schedule(room, cost, 2**20)
+    assert schedule is not None
+    assert abs(float(cost @ schedule) - best) <= 1e-9
+    assert abs(cost_lower_bound(room, cost, 2**20) - best) <= 1e-9
+
+
+def test_a_band_no_schedule_holds() -> None:
+    room = RoomDynamics(0.9, np.full(4, 0.5), 1.0, 20.0, np.full(4, 30.0), np.full(4, 31.0))
+    assert cheapest_schedule(room, np.ones(4)) is None
+    assert cost_lower_bound(room, np.ones(4)) == np.inf
