@@ -20,7 +20,7 @@ from elfe_ems.sources import coordination
 from elfe_ems.store import migrate
 from elfe_ems.store.engine import engine_for, make_engine
 
-DDL = Path(__file__).parent / "coordination" / "coordination_schema.sql"
+DDL = Path(__file__).parents[1] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
 
 COORDINATION_TABLES = {
     "device": coordination.equipement,
@@ -49,8 +49,8 @@ class JobsEnv:
             "run_conditions_dir": self.folder / "run-conditions",
         }
         if self.zabbix is not None:
-            return self.zabbix.settings(**databases, **values)
-        return Settings(**databases, **values)
+            return self.zabbix.settings(**(databases | values))
+        return Settings(**(databases | values))
 
     def insert(self, table: str, *rows: dict[str, Any]) -> None:
         """Insert coordination rows; ``table`` is a key of :data:`COORDINATION_TABLES`."""

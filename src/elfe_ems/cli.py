@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.markup import escape
@@ -15,11 +16,16 @@ from rich.table import Table
 from elfe_ems.cli_common import ConfigOption, console, fail, settings_from
 from elfe_ems.cli_cycles import cycles_app
 from elfe_ems.cli_db import db_app, thermal_app
+from elfe_ems.cli_demo import demo_command
+from elfe_ems.cli_doctor import doctor_command
 from elfe_ems.cli_jobs import job_command, jobs_command, serve_command, systemd_app
+from elfe_ems.cli_web import web_command
 from elfe_ems.jobs.replay import replay
 from elfe_ems.jobs.round import RoundError, run_round
 from elfe_ems.planner import SolveOptions, SolveStats, solve
-from elfe_ems.scenario import Plan, ScenarioError, read_scenario, write_model
+from elfe_ems.planner.tariff import Objective, Tariff, solve_options
+from elfe_ems.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
+from elfe_ems.timegrid import Grid
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,6 +41,9 @@ app.add_typer(systemd_app, name="systemd")
 app.command("job")(job_command)
 app.command("jobs")(jobs_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
+app.command("web")(web_command)
+app.command("doctor")(doctor_command)
 
 
 @app.callback()
@@ -45,6 +54,54 @@ def main(
     """Configure logging: one event per line on standard error (journald-friendly)."""
     level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
+ObjectiveOption = Annotated[
+    Objective,
+    typer.Option(
+        "--objective",
+        help="Minimise the import, or its cost at the tariff (--peak-price, --off-peak).",
+    ),
+]
+PeakToleranceOption = Annotated[
+    float,
+    typer.Option(
+        "--peak-tolerance",
+        min=0.0,
+        help="Then lower the peak import within this share of the objective [-] (0: off).",
+    ),
+]
+PeakPriceOption = Annotated[
+    float, typer.Option("--peak-price", help="Price of a kWh outside off-peak windows.")
+]
+OffPeakPriceOption = Annotated[
+    float, typer.Option("--off-peak-price", help="Price of a kWh in an off-peak window.")
+]
+OffPeakOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--off-peak",
+        help="Off-peak window HH:MM-HH:MM, local time (repeat for more) [default: 22:00-06:00].",
+        show_default=False,
+    ),
+]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", help="IANA time zone of the off-peak windows.")
+]
+OFF_PEAK_DEFAULT = ["22:00-06:00"]
+
+
+def _options_for(
+    scenario: Scenario,
+    time_limit_s: float,
+    gap: float,
+    objective: Objective,
+    peak_tolerance: float,
+    tariff: Tariff,
+) -> SolveOptions:
+    """The solver options of the command line (defaults: those of the configuration)."""
+    grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
+    return solve_options(time_limit_s, gap, grid, objective, tariff, peak_tolerance)
 
 
 @app.command("solve")
@@ -60,13 +117,27 @@ def solve_command(
     gap: Annotated[
         float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap to stop at.")
     ] = 1e-4,
+    objective: ObjectiveOption = Objective.IMPORT,
+    peak_tolerance: PeakToleranceOption = 0.001,
+    peak_price: PeakPriceOption = 0.27,
+    off_peak_price: OffPeakPriceOption = 0.2068,
+    off_peak: OffPeakOption = None,
+    timezone: TimezoneOption = "Europe/Paris",
 ) -> None:
     """Plan a scenario: write the plan file and print a summary."""
     try:
         parsed = read_scenario(scenario)
-    except ScenarioError as error:
+        options = _options_for(
+            parsed,
+            time_limit,
+            gap,
+            objective,
+            peak_tolerance,
+            Tariff(peak_price, off_peak_price, off_peak or OFF_PEAK_DEFAULT, ZoneInfo(timezone)),
+        )
+    except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
         raise fail(str(error)) from None
-    plan, stats = solve(parsed, SolveOptions(time_limit_s=time_limit, gap=gap))
+    plan, stats = solve(parsed, options)
     output = output or scenario.with_name(scenario.name.removesuffix(".json") + ".plan.json")
     try:
         write_model(plan, output)
@@ -111,11 +182,26 @@ def replay_command(
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.01)] = 60.0,
     gap: Annotated[float, typer.Option("--gap", min=0.0, max=1.0)] = 1e-4,
+    objective: ObjectiveOption = Objective.IMPORT,
+    peak_tolerance: PeakToleranceOption = 0.001,
+    peak_price: PeakPriceOption = 0.27,
+    off_peak_price: OffPeakPriceOption = 0.2068,
+    off_peak: OffPeakOption = None,
+    timezone: TimezoneOption = "Europe/Paris",
 ) -> None:
-    """Solve a saved round again and show how the plan and the import differ."""
+    """Solve a saved round again and show how the plan and the import differ (the objective
+    options must be the round's configuration for an unchanged plan)."""
     try:
-        result = replay(scenario, net_load, SolveOptions(time_limit_s=time_limit, gap=gap))
-    except ScenarioError as error:
+        options = _options_for(
+            read_scenario(scenario),
+            time_limit,
+            gap,
+            objective,
+            peak_tolerance,
+            Tariff(peak_price, off_peak_price, off_peak or OFF_PEAK_DEFAULT, ZoneInfo(timezone)),
+        )
+        result = replay(scenario, net_load, options)
+    except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
         raise fail(str(error)) from None
     print_summary(result.plan, result.stats)
     if result.saved is None:
@@ -148,11 +234,20 @@ def print_summary(plan: Plan, stats: SolveStats) -> None:
     console.print(table)
     saved = plan.import_wh_asap - plan.import_wh
     share = f" ({saved / plan.import_wh_asap:.1%})" if plan.import_wh_asap > 0 else ""
-    gap = "n/a" if plan.solver.gap is None else f"{plan.solver.gap:.2e}"
+    solver = plan.solver
+    gap = "n/a" if solver.gap is None else f"{solver.gap:.2e}"
+    if solver.objective == "price":
+        bound_text = f"cost {solver.cost:,.2f}, lower bound {solver.lower_bound_cost:,.2f}"
+    elif solver.lower_bound_wh is None:
+        bound_text = "lower bound n/a"
+    else:
+        bound_text = f"lower bound {solver.lower_bound_wh / 1000:,.2f} kWh"
+    peak = "" if plan.peak_import_w is None else f"; peak {plan.peak_import_w / 1000:,.2f} kW"
     console.print(
         f"Import with EMS: {plan.import_wh / 1000:,.2f} kWh; without EMS: "
-        f"{plan.import_wh_asap / 1000:,.2f} kWh; saved {saved / 1000:,.2f} kWh{share}\n"
-        f"Solver: {plan.solver.status}, gap {gap}, solve {stats.solve_ms:,.0f} ms, "
+        f"{plan.import_wh_asap / 1000:,.2f} kWh; saved {saved / 1000:,.2f} kWh{share}{peak}\n"
+        f"Solver: {solver.status}, {bound_text}, gap {gap}, "
+        f"solve {stats.solve_ms:,.0f} ms, "
         f"model build {stats.build_ms:,.0f} ms ({stats.n_vars:,} variables, "
         f"{stats.n_rows:,} rows, {stats.n_nonzeros:,} non-zeros)",
         highlight=False,

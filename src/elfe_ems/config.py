@@ -16,7 +16,7 @@ import os
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,6 +97,33 @@ class Settings(BaseSettings):
     gap: float = Field(
         1e-4, ge=0, le=1, description="Relative MIP gap at which the solver stops [-]."
     )
+    objective: Literal["import", "price"] = Field(
+        "import",
+        description="What the planner minimises first: the imported energy (import), or its "
+        "cost at the tariff's price of each quarter hour (price).",
+    )
+    tariff_peak_price: float = Field(
+        0.2700,
+        ge=0,
+        description="Price of a kWh imported outside the off-peak windows, with "
+        "objective = price (any currency, e.g. EUR/kWh).",
+    )
+    tariff_off_peak_price: float = Field(
+        0.2068,
+        ge=0,
+        description="Price of a kWh imported in an off-peak window (objective = price).",
+    )
+    tariff_off_peak_windows: list[str] = Field(
+        ["22:00-06:00"],
+        description="Off-peak windows in local time, HH:MM-HH:MM; a window that ends before "
+        "it starts crosses midnight. A quarter hour is off-peak when it begins in one.",
+    )
+    peak_tolerance: Annotated[float, Field(ge=0)] | Literal["off"] = Field(
+        0.001,
+        description="After the primary objective, the planner lowers the largest quarter-hour "
+        "import while the objective stays within this share of its best [-]; 0 or off: no "
+        "peak stage.",
+    )
     run_conditions_dir: Path = Field(
         default_factory=lambda data: _data_dir(data) / "run-conditions",
         description="Folder where each round saves its scenario file, for replays. "
@@ -165,9 +192,23 @@ class Settings(BaseSettings):
     )
     http_timeout_s: float = Field(20.0, gt=0, description="Timeout of one weather request [s].")
 
+    # --- Dashboard -------------------------------------------------------------------
+    web_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address `ems web` listens on. Bound elsewhere than the loopback, it "
+        "requires web_token.",
+    )
+    web_port: int = Field(8080, ge=1, le=65535, description="Port `ems web` listens on.")
+    web_token: SecretStr | None = Field(
+        None,
+        description="Access token of the dashboard and API when not bound to the loopback "
+        "(requests send `Authorization: Bearer TOKEN`); a secret.",
+    )
+
     # --- Retention (housekeeping) --------------------------------------------------------
     forecast_retention_days: float = Field(
-        30.0, gt=0, description="Balance forecasts kept for scoring [days]."
+        30.0, gt=0, description="Balance forecasts and measured balance kept for scoring [days]."
     )
     weather_retention_days: float = Field(
         30.0, gt=0, description="Weather fetch history kept [days]."
@@ -190,6 +231,15 @@ class Settings(BaseSettings):
     run_conditions_retention_days: float = Field(
         14.0, gt=0, description="Saved scenario and plan files of rounds kept [days]."
     )
+
+    @field_validator("tariff_off_peak_windows")
+    @classmethod
+    def _off_peak_windows(cls, windows: list[str]) -> list[str]:
+        from elfe_ems.planner.tariff import parse_window  # noqa: PLC0415 - keeps config light
+
+        for window in windows:
+            parse_window(window)
+        return windows
 
     @field_validator("timezone")
     @classmethod

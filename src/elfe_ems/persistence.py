@@ -43,6 +43,43 @@ def persistence_forecast(last_day_w: np.ndarray) -> np.ndarray:
     return np.concatenate((day, day))
 
 
+def last_day_means(
+    times_s: np.ndarray,
+    values: np.ndarray,
+    now_s: int,
+    step_s: int = 900,
+    max_hold_s: float = 900.0,
+) -> tuple[int, np.ndarray]:
+    """The step means of the 24 h of complete steps before ``now_s``.
+
+    The last complete step ends at the step bound (a multiple of ``step_s`` in Unix time, a
+    quarter hour by default) at or before ``now_s``; the means are time-weighted
+    (:func:`elfe_ems.timeseries.step_means`, holding samples at most ``max_hold_s``), NaN for
+    a step without data. Returns that bound (the start of the step in progress) and the means,
+    oldest first.
+    """
+    if step_s <= 0 or DAY_S % step_s:
+        raise ValueError(f"step_s must divide a day (got {step_s})")
+    first_s = now_s - now_s % step_s
+    means = step_means(times_s, values, first_s - DAY_S, DAY_S // step_s, step_s, max_hold_s)
+    return int(first_s), means
+
+
+def forecast_from_means(means: np.ndarray, min_coverage: float = 0.5) -> np.ndarray:
+    """The persistence forecast (:func:`persistence_forecast`) of a day of step means, whose
+    steps without data (NaN) are interpolated (:func:`elfe_ems.timeseries.fill_gaps`) when at
+    least ``min_coverage`` of the steps have data; otherwise ValueError."""
+    if not 0 <= min_coverage <= 1:
+        raise ValueError(f"min_coverage must be within [0, 1] (got {min_coverage})")
+    with_data = int(np.isfinite(means).sum())
+    if with_data < min_coverage * means.size:
+        raise ValueError(
+            f"only {with_data} of the {means.size} steps of the last 24 h have data "
+            f"(at least {min_coverage:.0%} needed)"
+        )
+    return persistence_forecast(fill_gaps(means))
+
+
 def balance_forecast(
     times_s: np.ndarray,
     values: np.ndarray,
@@ -51,28 +88,8 @@ def balance_forecast(
     min_coverage: float = 0.5,
     max_hold_s: float = 900.0,
 ) -> tuple[int, np.ndarray]:
-    """The persistence forecast from raw samples of the last 24 h.
-
-    The last complete step ends at the step bound (a multiple of ``step_s`` in Unix time, a
-    quarter hour by default) at or before ``now_s``; the 24 h before it give the step means
-    (:func:`elfe_ems.timeseries.step_means`, holding samples at most ``max_hold_s``). Steps
-    without data are interpolated (:func:`elfe_ems.timeseries.fill_gaps`) when at least
-    ``min_coverage`` of the steps have data; otherwise ValueError.
-
-    Returns the Unix time at which the first forecast step begins (that bound, so the first
-    step is the one in progress) and the 2·L forecast (:func:`persistence_forecast`).
-    """
-    if step_s <= 0 or DAY_S % step_s:
-        raise ValueError(f"step_s must divide a day (got {step_s})")
-    if not 0 <= min_coverage <= 1:
-        raise ValueError(f"min_coverage must be within [0, 1] (got {min_coverage})")
-    steps = DAY_S // step_s
-    first_s = now_s - now_s % step_s
-    means = step_means(times_s, values, first_s - DAY_S, steps, step_s, max_hold_s)
-    with_data = int(np.isfinite(means).sum())
-    if with_data < min_coverage * steps:
-        raise ValueError(
-            f"only {with_data} of the {steps} steps of the last 24 h have data "
-            f"(at least {min_coverage:.0%} needed)"
-        )
-    return int(first_s), persistence_forecast(fill_gaps(means))
+    """The persistence forecast from raw samples of the last 24 h: :func:`last_day_means`
+    then :func:`forecast_from_means`. Returns the Unix time at which the first forecast step
+    begins (the step in progress) and the 2·L forecast."""
+    first_s, means = last_day_means(times_s, values, now_s, step_s, max_hold_s)
+    return first_s, forecast_from_means(means, min_coverage)

@@ -28,7 +28,7 @@ from elfe_ems.store.engine import make_engine
 from postgres import admin, create_database, drop_database, url_of
 
 SCHEMA = "elfe"
-SCHEMA_SQL = Path(__file__).with_name("coordination_schema.sql")
+SCHEMA_SQL = Path(__file__).parents[2] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
 
 R = 1_792_886_400  # 2026-10-25 00:00Z
 H = 3600

@@ -173,11 +173,16 @@ def test_runs_start_at_their_second(session: Session) -> None:
     assert counts["crash"] == counts["hang"] == counts["hang-at-stop"] == 1
     assert counts["linger"] in {1, 2}
     assert counts["slow"] >= 2
-    # each run is a process of its own, which ran the job after it was started
+    # each run is a process of its own, which ran the job after it was started (a run started
+    # just before the stop may be stopped before its job began, on a busy machine)
+    marked = 0
     for record in started:
         pid = int(record.getMessage().rsplit(" ", 1)[1])
         assert pid != os.getpid()
-        assert session.runs(pid)["start"] > record.created
+        if "start" in session.runs(pid):
+            marked += 1
+            assert session.runs(pid)["start"] > record.created
+    assert marked >= len(started) - 1
 
 
 def test_slow_job_never_overlaps_itself(session: Session) -> None:

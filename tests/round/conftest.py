@@ -100,7 +100,7 @@ from elfe_ems.store.tables import (
 )
 from postgres import admin, create_database, create_schema, drop_database, unique_name, url_of
 
-DDL = Path(__file__).parent.parent / "coordination" / "coordination_schema.sql"
+DDL = Path(__file__).parents[2] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
 COORDINATION_SCHEMA = "elfe"
 
 R = 1_792_886_400  # 2026-10-25 00:00Z = 02:00 CEST, the day the clocks go back

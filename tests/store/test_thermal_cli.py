@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from elfe_ems.store import thermal
+from elfe_ems.store import migrate, thermal
 from elfe_ems.store.engine import engine_for
 
 SEEDS = [("0.003893", "3,328,767"), ("0.00457", "2,835,616"), ("0.005622", "2,305,479")]
@@ -79,4 +79,5 @@ def test_set_refuses_impossible_values(
 def test_store_not_upgraded(ems_cli: Any) -> None:
     result = ems_cli("thermal", "list")
     assert result.exit_code == 1, result.output
-    assert "is at revision none, not 0002: run `ems db upgrade` first" in result.output
+    head = migrate.head_revision("store")
+    assert f"is at revision none, not {head}: run `ems db upgrade` first" in result.output

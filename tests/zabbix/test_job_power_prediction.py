@@ -74,6 +74,11 @@ def test_the_forecast_is_stored_with_its_issue_time(env: JobsEnv, balance: tuple
     # the first point is the last observed value; the second day repeats the first
     assert rows[0]["power_w"] == pytest.approx(RECENT_W)
     assert [r["power_w"] for r in rows[96:]] == pytest.approx([r["power_w"] for r in rows[:96]])
+    # the measured 15-min means are kept, but for the steps of the 2-hour gap
+    measured = env.rows(tables.balance_measurement)
+    assert measured[-1]["step_start"] == NOW - STEP
+    assert measured[-1]["power_w"] == pytest.approx(RECENT_W)
+    assert len(measured) == 96 - 7  # the gap covers 8 steps; the first holds its last sample
     # far ahead, persistence tends to the value of a day before
     assert rows[95]["power_w"] == pytest.approx(balance_w(NOW - STEP + STEP // 2), abs=60)
 

@@ -1,8 +1,8 @@
 """The ``housekeeping`` job: delete what is older than its configured retention, hourly.
 
 What a round still needs is never deleted, whatever the retention:
-- balance forecasts: the latest issue of every step from :data:`ROUND_NEEDS_S` ago on (the
-  round extends a short forecast by the day before);
+- balance forecasts (the measured balance is kept as long): the latest issue of every step
+  from :data:`ROUND_NEEDS_S` ago on (the round extends a short forecast by the day before);
 - room temperatures and water-heater energies: the latest value of every item;
 - learned cycles: the current profile of every machine (only superseded ones go);
 - plan rows: those of the last :data:`ROUND_NEEDS_S` (a round reads the 3 days before it to
@@ -63,6 +63,9 @@ def _store_deletions(settings: Settings, now_s: float) -> dict[str, Delete]:
     profile = tables.machine_cycle_profile
     return {
         "forecasts": _forecasts(cutoff(settings.forecast_retention_days), now_s),
+        "balance measurements": _older(
+            tables.balance_measurement, "step_start", cutoff(settings.forecast_retention_days)
+        ),
         "weather fetches": _older(
             tables.weather_forecast_history, "fetched_at", cutoff(settings.weather_retention_days)
         ),

@@ -3,7 +3,10 @@
 A round at time ``at`` plans the horizon that begins at the next quarter hour (``elfe.md``
 §3: a round at 14:14:30 publishes from 14:15:00, never later). It reads every input first,
 freezes them into a scenario saved in the run-conditions folder (with its plan, for replays),
-solves it, and publishes the plan in one transaction on the output database. The run log in
+solves it, and publishes the plan in one transaction on the output database. Each device's
+plan in force (the rows this method published, shifted to the round's grid) goes into the
+scenario as its previous decisions: the planner starts from it and changes a decision only
+for less import. The run log in
 the store says when the round ran, how it ended, and how old each input was.
 
 A database that cannot be used ends the round with :class:`RoundError` (message without
@@ -30,8 +33,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from elfe_ems.config import Settings, redact
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.planner import SolveOptions, SolveStats, solve
-from elfe_ems.roundinputs import Measurements, build_devices
-from elfe_ems.scenario import Plan, Scenario, write_model
+from elfe_ems.planner.tariff import Tariff, solve_options
+from elfe_ems.roundinputs import Measurements, PlanHistory, build_devices
+from elfe_ems.scenario import AnyDeviceSpec, Plan, Scenario, write_model
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
 from elfe_ems.store.engine import StoreError, engine_for, error_reason
@@ -169,7 +173,7 @@ def _plan_and_publish(
     stem = folder / f"{grid.round_start}-{settings.planning_method}"
     scenario_path = stem.with_name(stem.name + ".scenario.json")
     write_model(scenario, scenario_path)
-    plan, stats = solve(scenario, SolveOptions(time_limit_s=budget_s, gap=settings.gap))
+    plan, stats = solve(scenario, _solve_options(settings, grid, budget_s))
     write_model(plan, stem.with_name(stem.name + ".plan.json"))
     with _on("output"), output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
@@ -182,6 +186,19 @@ def _plan_and_publish(
         plan.solver.status,
     )
     return RoundOutcome(plan, stats, published, scenario_path, ages, issues)
+
+
+def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOptions:
+    """The planner's options: the solver budget, and the objectives of the configuration."""
+    tariff = Tariff(
+        settings.tariff_peak_price,
+        settings.tariff_off_peak_price,
+        settings.tariff_off_peak_windows,
+        ZoneInfo(settings.timezone),
+    )
+    return solve_options(
+        budget_s, settings.gap, grid, settings.objective, tariff, settings.peak_tolerance
+    )
 
 
 def _scenario(
@@ -205,9 +222,16 @@ def _scenario(
         models = inputs.thermal_models(connection)
     with _on("output"), output.connect() as connection:
         history = inputs.plan_history(connection, grid, settings.planning_method)
+        # with the round's own rows (a re-run): the plan in force at each step
+        in_force = inputs.plan_history(
+            connection,
+            Grid(grid.time_of(1), grid.step_s, grid.steps),
+            settings.planning_method,
+        )
     specs, issues = build_devices(
         rows, grid, ZoneInfo(settings.timezone), history, measurements, models
     )
+    specs = [_with_plan_in_force(spec, in_force, grid) for spec in specs]
     scenario = Scenario(
         round_start=grid.round_start,
         step_s=grid.step_s,
@@ -225,6 +249,26 @@ def _scenario(
         "learned_cycles": cycles.oldest_age_s,
     }
     return scenario, ages, [str(issue) for issue in issues]
+
+
+def previous_decisions(history: PlanHistory, device_id: int, grid: Grid) -> list[int] | None:
+    """The decisions the control daemon would apply to a device at each step of the round
+    without a new plan (the latest published row, shifted to the round's grid; 0 where it
+    says nothing), or None when it has no row: the planner's start and tie-break preference.
+    """
+    applied = [
+        history.applied_decision(device_id, grid.time_of(k), grid.step_s) for k in range(grid.steps)
+    ]
+    if all(decision is None for decision in applied):
+        return None
+    return [1 if decision else 0 for decision in applied]
+
+
+def _with_plan_in_force(spec: AnyDeviceSpec, history: PlanHistory, grid: Grid) -> AnyDeviceSpec:
+    decisions = previous_decisions(history, spec.id, grid)
+    if decisions is None:
+        return spec
+    return spec.model_copy(update={"previous_decisions": decisions})
 
 
 def _log_start(store: Engine, grid: Grid, method: str) -> int:
@@ -252,6 +296,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome) -> None:
                 status="succeeded",
                 solver_status=plan.solver.status,
                 gap=plan.solver.gap,
+                lower_bound_wh=plan.solver.lower_bound_wh,
                 import_wh=plan.import_wh,
                 import_wh_asap=plan.import_wh_asap,
                 devices_planned=sum(d.status == "planned" for d in plan.devices),

@@ -127,6 +127,16 @@ forecast = Table(
 )
 """Territory balance forecasts [W], every issue kept (for scoring and for replays)."""
 
+balance_measurement = Table(
+    "balance_measurement",
+    STORE,
+    _unix_time("step_start", primary_key=True),  # start of the 15-min step
+    Column("power_w", Double, nullable=False),  # production - consumption, time-weighted mean
+    _unix_time("measured_at"),  # when it was computed (a later run may refine a step)
+)
+"""The measured territory balance [W] per 15-min step, as the forecast job read it: what the
+forecasts are scored against."""
+
 weather_forecast = Table(
     "weather_forecast",
     STORE,
@@ -235,7 +245,7 @@ run_log = Table(
     Column("finished_at", Double),  # Unix time [s]; NULL while running
     Column("status", Text, nullable=False),
     Column("solver_status", Text),
-    Column("gap", Double),  # relative MIP gap at the end of the solve
+    Column("gap", Double),  # relative gap of the import to lower_bound_wh
     Column("import_wh", Double),  # imported energy with the plan
     Column("import_wh_asap", Double),  # imported energy, every device as early as allowed
     Column("devices_planned", Integer),
@@ -243,6 +253,7 @@ run_log = Table(
     Column("input_ages_s", JSON),  # {input name: age at the round start [s]}
     Column("scenario_path", Text),  # the scenario file saved for replay
     Column("error", Text),  # why the round failed
+    Column("lower_bound_wh", Double),  # proven lower bound on the import [Wh] (gap's reference)
     CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in RUN_STATUSES) + ")", name="status"),
     Index(None, "round_start"),
 )

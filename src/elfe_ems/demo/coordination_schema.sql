@@ -1,8 +1,9 @@
 -- The coordination database of the ELFE installation, written from spec elfe.md §1 (every
 -- table and column it lists). Column types the spec gives are kept (serial, int, bool, text);
 -- where it gives none they are guesses, some deliberately numeric or real so that the reader
--- is tested against more than integers. Tables are unqualified: the test fixture creates a
--- non-public schema and runs this file with search_path set to it.
+-- is tested against more than integers. Tables are unqualified: the test fixtures create a
+-- non-public schema and run this file with search_path set to it; `ems demo` runs it on SQLite
+-- (where `serial` is a plain integer column: every row is inserted with its id).
 
 CREATE TABLE equipement_pilote_ou_mesure (
     id serial PRIMARY KEY,

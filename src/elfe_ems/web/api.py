@@ -1,0 +1,127 @@
+"""The JSON API under ``/api``: every page's data, read-only.
+
+A database that cannot be read answers 503, a round or plan that does not exist, or whose
+files are gone, 404 (the handlers of ``DatabaseUnavailable`` and ``PlanUnavailable`` are in
+:mod:`elfe_ems.web.app`). Both carry a ``detail`` message that the pages show.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import RowMapping
+
+from elfe_ems.config import Settings
+from elfe_ems.health import run_checks
+from elfe_ems.web import queries
+from elfe_ems.web.databases import ReadOnlyDatabases
+from elfe_ems.web.models import CheckView, ForecastView, HealthView, Meta, PlanView, RoundSummary
+from elfe_ems.web.plans import (
+    load_plan,
+    plan_view,
+    published_curves,
+    round_summary,
+    saved_curves,
+)
+from elfe_ems.web.scores import score_forecasts
+
+DAY_S = 86_400
+VERDICT_ORDER = ("ok", "warning", "failed")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such round, or its plan is not available."},
+    503: {"description": "A database cannot be read; `detail` says which and why."},
+}
+
+
+def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
+    """The routes of the API, on ``settings``'s planning method and ``databases``."""
+    router = APIRouter(prefix="/api", responses=ERRORS)
+    method = settings.planning_method
+    run_dir = settings.run_conditions_dir
+
+    def round_row(run_id: int) -> RowMapping:
+        with databases.reading("store") as store:
+            row = queries.round_by_id(store, run_id)
+        if row is None:
+            raise HTTPException(404, f"no round with id {run_id}")
+        return row
+
+    @router.get("/meta", tags=["dashboard"])
+    def meta() -> Meta:
+        """The time zone and the planning method the pages show."""
+        return Meta(timezone=settings.timezone, planning_method=method)
+
+    @router.get("/plan/current", tags=["plans"])
+    def current_plan() -> PlanView:
+        """The plan of the latest successful round of the configured planning method, with
+        the balance curves published in the output database."""
+        with databases.reading("store") as store:
+            row = queries.latest_succeeded_round(store, method)
+        if row is None:
+            raise HTTPException(404, f"no successful round of the planning method {method}")
+        plan = load_plan(row, run_dir)
+        with databases.reading("output") as output:
+            before, after = queries.published_balance(
+                output, plan.round_start, plan.round_start + plan.steps * plan.step_s
+            )
+        return plan_view(round_summary(row, run_dir), plan, published_curves(plan, before, after))
+
+    @router.get("/rounds", tags=["rounds"])
+    def rounds(
+        limit: Annotated[int, Query(ge=1, le=5000, description="How many rounds.")] = 200,
+    ) -> list[RoundSummary]:
+        """The latest rounds of the configured planning method, latest first."""
+        with databases.reading("store") as store:
+            rows = queries.recent_rounds(store, method, limit)
+        return [round_summary(row, run_dir) for row in rows]
+
+    @router.get("/rounds/{run_id}", tags=["rounds"])
+    def one_round(run_id: int) -> RoundSummary:
+        """One round (one attempt: a re-run is another round)."""
+        return round_summary(round_row(run_id), run_dir)
+
+    @router.get("/rounds/{run_id}/plan", tags=["plans"])
+    def round_plan(run_id: int) -> PlanView:
+        """A round's plan, with the balance curves of its own saved files."""
+        row = round_row(run_id)
+        plan = load_plan(row, run_dir)
+        return plan_view(round_summary(row, run_dir), plan, saved_curves(row, plan, run_dir))
+
+    @router.get("/forecast", tags=["forecast"])
+    def forecast(
+        days: Annotated[float, Query(gt=0, le=31, description="Length of the period [d].")] = 2,
+        end: Annotated[
+            int | None, Query(description="End of the period [Unix s]; default: now.")
+        ] = None,
+    ) -> ForecastView:
+        """The measured balance of the period, the forecasts of it per horizon, and their
+        errors."""
+        end_s = int(time.time()) if end is None else end
+        start_s = end_s - round(days * DAY_S)
+        with databases.reading("store") as store:
+            measured = queries.measured_balance(store, start_s, end_s)
+            forecasts = queries.forecasts_before_their_steps(store, start_s, end_s)
+        return ForecastView(
+            start=start_s,
+            end=end_s,
+            step_starts=[t for t, _ in measured],
+            measured_w=[p for _, p in measured],
+            horizons=score_forecasts(measured, forecasts),
+        )
+
+    @router.get("/health", tags=["health"])
+    def health() -> HealthView:
+        """The checks of `ems doctor`, run now (they may take a few seconds: they reach the
+        measurement source and the weather providers)."""
+        now_s = time.time()
+        checks = [
+            CheckView(name=c.name, verdict=c.verdict, detail=c.detail)
+            for c in run_checks(settings, now_s)
+        ]
+        worst = max((c.verdict for c in checks), key=VERDICT_ORDER.index, default="ok")
+        return HealthView(checked_at=now_s, verdict=worst, checks=checks)
+
+    return router

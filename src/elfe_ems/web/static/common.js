@@ -1,0 +1,180 @@
+// What every page of the dashboard shares: fetching the API, showing its errors, formatting
+// times (in the configured time zone) and quantities, and drawing uPlot charts. Every chart
+// is kept in window.emsCharts by name (the browser tests count its series there).
+"use strict";
+
+window.emsCharts = {};
+
+const ems = (() => {
+  let zone = "UTC";
+
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(detail);
+      this.status = status;
+    }
+  }
+
+  async function getJson(path) {
+    const response = await fetch(path, { headers: { Accept: "application/json" } });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!response.ok) {
+      const detail = body && body.detail;
+      const text = typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : "";
+      throw new ApiError(response.status, text || response.statusText);
+    }
+    return body;
+  }
+
+  function showError(error) {
+    const box = document.getElementById("error");
+    const prefix = {
+      401: "Access token needed: ",
+      404: "Not available: ",
+      503: "A database cannot be read: ",
+    }[error.status] || "Error: ";
+    box.textContent = prefix + error.message;
+    box.hidden = false;
+  }
+
+  // Run the page's render(meta) once the configuration is known; body[data-state] tells
+  // when the page is done ("ready") or failed ("error").
+  async function start(render) {
+    for (const link of document.querySelectorAll("header nav a")) {
+      const here = link.getAttribute("href");
+      const active =
+        here === "/" ? location.pathname === "/" : location.pathname.startsWith(here);
+      link.classList.toggle("active", active);
+    }
+    try {
+      const meta = await getJson("/api/meta");
+      zone = meta.timezone;
+      document.getElementById("context").textContent =
+        `${meta.planning_method} · times in ${meta.timezone}`;
+      await render(meta);
+      document.body.dataset.state = "ready";
+    } catch (error) {
+      showError(error);
+      document.body.dataset.state = "error";
+    }
+  }
+
+  function formatter(options) {
+    return () => new Intl.DateTimeFormat("en-GB", { timeZone: zone, ...options });
+  }
+  const dayTime = formatter({
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  });
+  const clock = formatter({ hour: "2-digit", minute: "2-digit" });
+  const full = formatter({
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    second: "2-digit",
+  });
+
+  const number = (value, digits) =>
+    value.toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+  const format = {
+    time: (s) => (s == null ? "—" : dayTime().format(new Date(s * 1000))),
+    clock: (s) => (s == null ? "—" : clock().format(new Date(s * 1000))),
+    full: (s) => (s == null ? "—" : full().format(new Date(s * 1000))),
+    kw: (w) => (w == null ? "—" : `${number(w / 1000, 2)} kW`),
+    w: (w) => (w == null ? "—" : `${number(w, 0)} W`),
+    kwh: (wh) => (wh == null ? "—" : `${number(wh / 1000, 2)} kWh`),
+    seconds: (s) => (s == null ? "—" : `${number(s, s < 10 ? 2 : 1)} s`),
+    pct: (x) => (x == null ? "—" : `${number(100 * x, 2)} %`),
+    age: (s) => {
+      const seconds = Date.now() / 1000 - s;
+      const abs = Math.abs(seconds);
+      const text = abs < 120 ? `${abs.toFixed(0)} s` : abs < 7200
+        ? `${(abs / 60).toFixed(0)} min` : abs < 172800
+        ? `${(abs / 3600).toFixed(1)} h` : `${(abs / 86400).toFixed(1)} days`;
+      return seconds >= 0 ? `${text} ago` : `in ${text}`;
+    },
+  };
+
+  // el("td", {class: "num"}, "text", child, ...): a DOM element.
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value != null && value !== false) node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child != null) node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  function table(target, headers, rows) {
+    const head = el("thead", {}, el("tr", {}, headers.map(([label, cls]) =>
+      el("th", { class: cls }, label))));
+    const body = el("tbody", {}, rows);
+    target.replaceChildren(head, body);
+  }
+
+  // A chart named `name` in `container` (any previous one of that name is replaced), as wide
+  // as its container, with times on x in the configured time zone.
+  function chart(name, container, options, data) {
+    if (window.emsCharts[name]) window.emsCharts[name].destroy();
+    const width = Math.max(320, container.clientWidth);
+    const plot = new uPlot(
+      {
+        width,
+        height: 300,
+        tzDate: (s) => uPlot.tzDate(new Date(s * 1000), zone),
+        ...options,
+      },
+      data,
+      container,
+    );
+    window.emsCharts[name] = plot;
+    return plot;
+  }
+
+  window.addEventListener("resize", () => {
+    for (const plot of Object.values(window.emsCharts)) {
+      const width = Math.max(320, plot.root.parentElement.clientWidth);
+      plot.setSize({ width, height: plot.height });
+    }
+  });
+
+  const day = formatter({ weekday: "short", day: "numeric", month: "short" });
+  const timeSeries = { label: "Time", value: (_u, s) => format.time(s) };
+  // Times of day on the x axis, in the configured zone; the date under the first tick of
+  // each day.
+  const timeAxis = {
+    values: (_u, ticks) => ticks.map((s, i) => {
+      const date = day().format(new Date(s * 1000));
+      const previous = i > 0 ? day().format(new Date(ticks[i - 1] * 1000)) : null;
+      return format.clock(s) + (date === previous ? "" : `\n${date}`);
+    }),
+  };
+  // kW on a y axis of W, with as many decimals as the ticks' spacing needs.
+  const kwAxis = (label) => ({
+    label,
+    size: 60,
+    values: (_u, ticks) => {
+      const spacing = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) / 1000 : 1;
+      const digits = Math.min(3, Math.max(0, Math.ceil(-Math.log10(spacing))));
+      return ticks.map((w) => number(w / 1000, digits));
+    },
+  });
+  const stepped = () => uPlot.paths.stepped({ align: 1 });
+
+  // x values for per-step data: each step's start, and the horizon's end so the last step
+  // is drawn over its whole length (its value repeated).
+  function stepTimes(start, stepS, steps) {
+    return Array.from({ length: steps + 1 }, (_, k) => start + k * stepS);
+  }
+  const extended = (values) => [...values, values[values.length - 1]];
+
+  return {
+    ApiError, getJson, start, showError, format, el, table, chart, timeSeries, timeAxis, kwAxis,
+    stepped, stepTimes, extended,
+  };
+})();

@@ -1,0 +1,178 @@
+// The plan page: the current plan (/) or a round's plan (/rounds/ID). A summary, the balance
+// before and after placing, one lane per device (filtered by type), the devices' table.
+"use strict";
+
+const TYPE_COLOURS = {
+  machine: "#2563eb",
+  water_heater: "#dc2626",
+  ev: "#16a34a",
+  pilot_wire_heater: "#ea580c",
+  thermostatic_heater: "#9333ea",
+};
+const TYPE_NAMES = {
+  machine: "Machines",
+  water_heater: "Water heaters",
+  ev: "Electric vehicles",
+  pilot_wire_heater: "Pilot-wire heaters",
+  thermostatic_heater: "Thermostatic heaters",
+};
+const colour = (type) => TYPE_COLOURS[type] || "#64748b";
+const LANE_FILL = 0.8; // share of a lane a device at its peak power fills
+
+ems.start(async () => {
+  const match = location.pathname.match(/^\/rounds\/(\d+)$/);
+  const plan = await ems.getJson(match ? `/api/rounds/${match[1]}/plan` : "/api/plan/current");
+  document.getElementById("title").textContent = match
+    ? `Plan of round ${plan.round.id}` : "Current plan";
+  const times = ems.stepTimes(plan.round_start, plan.step_s, plan.steps);
+  summary(plan);
+  balanceChart(plan, times);
+  const devices = [...plan.devices].sort((a, b) => a.type.localeCompare(b.type) || a.id - b.id);
+  const shown = new Set(devices.map((d) => d.type));
+  const warnedOnly = document.getElementById("warned-only");
+  const redraw = () => {
+    const selected = devices.filter((d) => shown.has(d.type));
+    devicesChart(plan, times, selected);
+    devicesTable(plan, selected.filter((d) => !warnedOnly.checked || d.warnings.length));
+  };
+  typeFilter(devices, shown, redraw);
+  warnedOnly.addEventListener("change", redraw);
+  redraw();
+});
+
+function card(label, value, detail) {
+  return ems.el("div", { class: "card" },
+    ems.el("div", { class: "label" }, label),
+    ems.el("div", { class: "value" }, value),
+    detail ? ems.el("div", { class: "detail" }, detail) : null);
+}
+
+function summary(plan) {
+  const f = ems.format;
+  const round = plan.round;
+  const saved = plan.import_wh_asap - plan.import_wh;
+  const share = plan.import_wh_asap > 0 ? ` (${f.pct(saved / plan.import_wh_asap)})` : "";
+  const skipped = round.devices_skipped ? `, ${round.devices_skipped} skipped` : "";
+  document.getElementById("summary").replaceChildren(
+    card("Horizon", `${f.time(plan.round_start)} → ${f.time(plan.round_start + plan.steps * plan.step_s)}`,
+      `round ${round.id}, planned ${f.age(round.started_at)}`),
+    card("Import with the plan", f.kwh(plan.import_wh),
+      `lower bound ${f.kwh(plan.solver.lower_bound_wh)}`),
+    card("Import without the EMS", f.kwh(plan.import_wh_asap), "every device as early as allowed"),
+    card("Saved", f.kwh(saved), share.trim() || null),
+    card("Solver", plan.solver.status,
+      `gap ${f.pct(plan.solver.gap)}, solved in ${f.seconds(plan.solver.solve_ms / 1000)}`),
+    card("Devices", `${plan.devices.length} planned`, `${plan.devices.filter((d) => d.warnings.length).length} with warnings${skipped}`),
+  );
+}
+
+function balanceChart(plan, times) {
+  const source = plan.balance.source === "published"
+    ? "As published in the output database (what the control daemon reads)."
+    : "From the round's saved scenario and plan files.";
+  document.getElementById("balance-source").textContent = source;
+  const value = (_u, w) => ems.format.kw(w);
+  ems.chart("balance", document.getElementById("balance-chart"), {
+    series: [
+      ems.timeSeries,
+      { label: "Before placing the devices", stroke: "#64748b", width: 1.5, dash: [6, 4],
+        paths: ems.stepped(), value },
+      { label: "After placing them", stroke: "#16a34a", fill: "rgba(22, 163, 74, 0.08)",
+        width: 2, paths: ems.stepped(), value },
+    ],
+    axes: [ems.timeAxis, ems.kwAxis("kW")],
+  }, [times, ems.extended(plan.balance.before_w), ems.extended(plan.balance.after_w)]);
+}
+
+function typeFilter(devices, shown, redraw) {
+  const counts = {};
+  for (const d of devices) counts[d.type] = (counts[d.type] || 0) + 1;
+  const box = document.getElementById("type-filter");
+  for (const [type, count] of Object.entries(counts)) {
+    const input = ems.el("input", { type: "checkbox", value: type, checked: true });
+    input.addEventListener("change", () => {
+      if (input.checked) shown.add(type); else shown.delete(type);
+      redraw();
+    });
+    box.append(ems.el("label", { class: "filter" }, input,
+      ems.el("span", { class: "swatch", style: `background:${colour(type)}` }),
+      `${TYPE_NAMES[type] || type} (${count})`));
+  }
+}
+
+// Lane i (from the top) spans [n - 1 - i, n - i) on y; the device's power fills it.
+function devicesChart(plan, times, devices) {
+  const n = devices.length;
+  const base = (i) => n - 1 - i;
+  const series = [ems.timeSeries];
+  const data = [times];
+  devices.forEach((d, i) => {
+    const peak = Math.max(...d.power_w);
+    const level = peak > 0 ? d.power_w.map((w) => w / peak) : d.decisions.map((x) => (x ? 1 : 0));
+    data.push(ems.extended(level.map((x) => base(i) + LANE_FILL * x)));
+    series.push({
+      label: `#${d.id}`, stroke: colour(d.type), fill: `${colour(d.type)}55`, width: 1,
+      paths: ems.stepped(), fillTo: () => base(i), points: { show: false },
+    });
+  });
+  const container = document.getElementById("devices-chart");
+  const info = document.getElementById("cursor-info");
+  ems.chart("devices", container, {
+    height: Math.max(140, 26 * n + 60),
+    series,
+    legend: { show: false },
+    cursor: { points: { show: false }, drag: { x: false, y: false } },
+    scales: { y: { range: () => [0, Math.max(n, 1)] } },
+    axes: [
+      ems.timeAxis,
+      {
+        size: 70,
+        splits: () => devices.map((_, i) => base(i) + 0.4),
+        values: (_u, splits) => splits.map((y) => `#${devices[n - 1 - Math.floor(y)].id}`),
+        grid: { show: false },
+      },
+    ],
+    hooks: { setCursor: [(u) => describe(u, plan, devices, info)] },
+  }, data);
+  container.classList.toggle("empty", n === 0);
+}
+
+function describe(u, plan, devices, info) {
+  const { idx, top } = u.cursor;
+  const lane = top == null || top < 0 ? -1 : Math.floor(u.posToVal(top, "y"));
+  const device = devices[devices.length - 1 - lane];
+  if (idx == null || idx >= plan.steps || !device) {
+    info.innerHTML = "&nbsp;";
+    return;
+  }
+  const step = plan.round_start + idx * plan.step_s;
+  info.textContent = `#${device.id} ${TYPE_NAMES[device.type] || device.type} · `
+    + `${ems.format.time(step)}–${ems.format.clock(step + plan.step_s)} · decision `
+    + `${device.decisions[idx]} · ${ems.format.kw(device.power_w[idx])}`;
+}
+
+function devicesTable(plan, devices) {
+  const f = ems.format;
+  const stepH = plan.step_s / 3600;
+  const rows = devices.map((d) => {
+    const first = d.decisions.findIndex((x) => x > 0);
+    const energy = d.power_w.reduce((sum, w) => sum + w * stepH, 0);
+    return ems.el("tr", { class: d.warnings.length ? "warned" : null },
+      ems.el("td", { class: "num" }, `#${d.id}`),
+      ems.el("td", {}, ems.el("span", { class: "swatch", style: `background:${colour(d.type)}` }),
+        TYPE_NAMES[d.type] || d.type),
+      ems.el("td", { class: "num" }, d.machine_type ?? "—"),
+      ems.el("td", {}, ems.el("span", { class: `badge ${d.status}` }, d.status)),
+      ems.el("td", {}, first < 0 ? "—" : f.time(plan.round_start + first * plan.step_s)),
+      ems.el("td", { class: "num" }, d.decisions.filter((x) => x > 0).length),
+      ems.el("td", { class: "num" }, f.kwh(energy)),
+      ems.el("td", { class: "num" }, f.kw(Math.max(...d.power_w))),
+      ems.el("td", { class: "warnings" }, d.warnings.length
+        ? ems.el("ul", {}, d.warnings.map((w) => ems.el("li", {}, w))) : "none"),
+    );
+  });
+  ems.table(document.getElementById("devices-table"), [
+    ["Device", "num"], ["Type"], ["Machine type", "num"], ["Status"], ["First decision 1"],
+    ["Steps at 1", "num"], ["Energy", "num"], ["Peak", "num"], ["Warnings"],
+  ], rows.length ? rows : [ems.el("tr", {}, ems.el("td", { colspan: 9 }, "No device shown."))]);
+}

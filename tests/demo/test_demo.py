@@ -1,0 +1,153 @@
+"""``ems demo`` end to end: a small community through the real jobs and round, on SQLite."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, Table, func, select, text
+from typer.testing import CliRunner
+
+from elfe_ems.cli import app
+from elfe_ems.config import Settings, load_settings
+from elfe_ems.demo.community import build_community, coordination_rows
+from elfe_ems.demo.folder import MARKER, DemoFolderError, prepare_folder
+from elfe_ems.demo.run import demo_times
+from elfe_ems.sources.coordination import read_coordination
+from elfe_ems.store.engine import engine_for
+from elfe_ems.store.tables import (
+    forecast,
+    machine_cycle_profile,
+    result,
+    room_temperature,
+    water_heater_energy,
+)
+from elfe_ems.synthetic import Weather
+
+AT = 1_795_000_000  # Wednesday 18 November 2026, 12:06:40 CET
+ROUND_START, ROUND_AT, JOBS_AT = demo_times(AT)
+ONE_SHOT_TYPES = {131, 221}  # besides the machines (111, 112, 113)
+PER_STEP_TYPES = {151, 155}
+
+
+@dataclass(frozen=True)
+class Demo:
+    settings: Settings
+    output: str
+
+
+def _demo(folder: Path, *options: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    run = CliRunner().invoke(
+        app,
+        ["demo", "--at", str(AT), "--folder", str(folder), *options],
+        env={"EMS_TIME_LIMIT_S": "2", **(env or {})},
+    )
+    return run.exit_code, run.output
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """One small demo, run through the CLI (the round gets its least solver time, 5 s)."""
+    folder = tmp_path_factory.mktemp("demo") / "ems-demo"
+    code, output = _demo(folder, "--homes", "20", "--days", "1", "--seed", "3")
+    assert code == 0, output
+    return Demo(load_settings(folder / "config.toml"), output)
+
+
+def _count(engine: Engine, table: Table, *where: object) -> int:
+    with engine.connect() as connection:
+        query = select(func.count()).select_from(table).where(*where)  # type: ignore[arg-type]
+        return int(connection.execute(query).scalar_one())
+
+
+def test_the_round_plans_every_kind_from_the_coordination_tables(demo: Demo) -> None:
+    with engine_for(demo.settings.coordination_url) as engine:
+        rows = read_coordination(engine)
+    kinds = (rows.machines, rows.water_heaters, rows.evs, rows.thermostatic_heaters)
+    assert all(kinds)
+    assert rows.pilot_wire_heaters
+    with engine_for(demo.settings.output_url) as engine, engine.connect() as connection:
+        published = set(
+            connection.execute(
+                select(result.c.machine_type).where(result.c.first_valid_timestamp == ROUND_START)
+            ).scalars()
+        )
+    assert published >= ONE_SHOT_TYPES | PER_STEP_TYPES
+    assert published & {111, 112, 113}
+    assert "Import with EMS" in demo.output
+    assert "ems web --config" in demo.output
+
+
+def test_the_jobs_turned_the_recorded_measurements_into_store_rows(demo: Demo) -> None:
+    with engine_for(demo.settings.coordination_url) as engine, engine.connect() as connection:
+        machines = connection.execute(
+            text("SELECT count(*) FROM equipement_pilote_machine_generique")
+        ).scalar_one()
+    with engine_for(demo.settings.store_url) as store:
+        assert _count(store, forecast, forecast.c.issue_time == JOBS_AT) == 192
+        # every machine ran at least once in the history, piloted or not
+        assert _count(store, machine_cycle_profile) == machines
+        assert _count(store, water_heater_energy, water_heater_energy.c.energy_wh > 0) > 0
+        assert _count(store, room_temperature) > 0
+
+
+def test_the_report_has_the_chart_and_one_row_per_device(demo: Demo) -> None:
+    report = (demo.settings.data_dir / "report.html").read_text(encoding="utf-8")
+    with engine_for(demo.settings.coordination_url) as engine, engine.connect() as connection:
+        devices = connection.execute(
+            text("SELECT id FROM equipement_pilote_ou_mesure ORDER BY id")
+        ).scalars()
+        ids = list(devices)
+    assert 'id="net-load-chart"' in report
+    assert [int(i) for i in re.findall(r'<tr class="device" data-id="(\d+)"', report)] == ids
+    assert "<script" not in report  # self-contained: nothing to load
+    assert not re.search(r"<link|src=|@import|url\(", report)
+
+
+def _weather() -> Weather:
+    steps = np.arange(96)
+    return Weather(5 + 4 * np.sin(steps / 96 * 2 * np.pi), np.zeros(96))
+
+
+def test_the_same_seed_gives_the_same_community() -> None:
+    def rows(seed: int) -> dict[str, list[dict[str, object]]]:
+        community = build_community(30, seed, ROUND_START, _weather(), ZoneInfo("Europe/Paris"))
+        return coordination_rows(community)
+
+    assert rows(7) == rows(7)
+    assert rows(7) != rows(8)
+
+
+def test_a_folder_that_is_not_a_demo_folder_is_refused(tmp_path: Path) -> None:
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me", encoding="utf-8")
+    code, output = _demo(tmp_path, "--homes", "1")
+    assert code == 2
+    assert "not a demo folder" in output
+    assert precious.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_demo_folder_loses_only_the_previous_demo_files(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    files = prepare_folder(folder)
+    files.report.write_text("old report", encoding="utf-8")
+    files.run_conditions.mkdir()
+    (files.run_conditions / "old.scenario.json").write_text("{}", encoding="utf-8")
+    (folder / "mine.txt").write_text("mine", encoding="utf-8")
+    prepare_folder(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([MARKER, "mine.txt"])
+    with pytest.raises(DemoFolderError, match="is a file"):
+        prepare_folder(folder / "mine.txt")
+
+
+def test_an_environment_variable_cannot_send_the_demo_elsewhere(tmp_path: Path) -> None:
+    other = f"sqlite:///{tmp_path / 'production.sqlite'}"
+    code, output = _demo(tmp_path / "demo", "--homes", "1", env={"EMS_STORE_URL": other})
+    assert code == 2
+    assert "EMS_STORE_URL" in output
+    assert not (tmp_path / "production.sqlite").exists()

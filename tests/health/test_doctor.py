@@ -1,0 +1,214 @@
+"""``ems doctor`` and the health checks: every verdict from real databases, recorded
+measurements and the weather provider's recorded answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import respx
+from typer.testing import CliRunner
+
+from acquisition_env import JobsEnv, new_env
+from coordination_rows import device
+from elfe_ems.cli import app
+from elfe_ems.health import AGE_LIMITS_S, Check, healthy, run_checks
+from elfe_ems.jobs.round import run_round
+from elfe_ems.sources.recorded import create_tables, record_items, record_samples
+from elfe_ems.store import tables
+from elfe_ems.store.engine import engine_for
+
+NOW = int(time.time())  # the round log keeps the wall-clock time
+OPEN_METEO_ANSWER = Path(__file__).parents[1] / "weather" / "recorded" / "open_meteo_forecast.json"
+BALANCE_ITEM = 7
+
+
+@pytest.fixture(autouse=True)
+def _no_ems_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.upper().startswith("EMS_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def weather() -> Iterator[respx.MockRouter]:
+    """Open-Meteo answering its recorded forecast; nothing else is reachable."""
+    answer = json.loads(OPEN_METEO_ANSWER.read_text(encoding="utf-8"))
+    with respx.mock(assert_all_called=False) as router:
+        router.get(url__startswith="https://api.open-meteo.com/").respond(json=answer)
+        yield router
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> JobsEnv:
+    """A healthy installation at NOW: fresh inputs, a round 10 min ago, recorded balance."""
+    created = new_env(tmp_path)
+    created.insert("device", device(1, 131))
+    measurements = f"sqlite:///{tmp_path / 'measurements.sqlite'}"
+    with engine_for(measurements) as engine:
+        create_tables(engine)
+        record_items(
+            engine,
+            [
+                {
+                    "item_id": BALANCE_ITEM,
+                    "host_id": 1,
+                    "name": "balance",
+                    "key": "balance",
+                    "units": "W",
+                    "value_type": 0,
+                }
+            ],
+        )
+        record_samples(engine, BALANCE_ITEM, np.array([NOW - 60]), np.array([-1500.0]))
+    created.measurements_url = measurements  # type: ignore[attr-defined]
+    created.write(
+        tables.forecast,
+        [{"source": "persistence", "issue_time": NOW - 300, "target_time": NOW, "power_w": 1.0}],
+    )
+    created.write(
+        tables.weather_forecast,
+        [{"target_time": NOW, "fetched_at": NOW - 1800, "temperature_c": 9.0}],
+    )
+    created.write(
+        tables.room_temperature,
+        [
+            {"temperature_item_id": 1, "measured_at": NOW - 60, "temp_c": 19.0},
+            {"temperature_item_id": 2, "measured_at": NOW - 120, "temp_c": 20.0},
+        ],
+    )
+    created.write(
+        tables.water_heater_energy,
+        [{"power_item_id": 3, "measured_at": NOW - 3 * 3600, "energy_wh": 2500.0}],
+    )
+    run_round(settings(created), NOW - 600)
+    return created
+
+
+def settings(env: JobsEnv, **values: Any) -> Any:
+    defaults = {
+        "measurements_url": env.measurements_url,  # type: ignore[attr-defined]
+        "weather_providers": ["open-meteo"],
+        "balance_item_id": BALANCE_ITEM,
+    }
+    return env.settings(**(defaults | values))
+
+
+def verdicts(checks: list[Check]) -> dict[str, str]:
+    return {check.name: check.verdict for check in checks}
+
+
+def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None:
+    checks = run_checks(settings(env), NOW)
+    assert set(verdicts(checks).values()) == {"ok"}, checks
+    assert healthy(checks)
+    assert [c.name for c in checks] == [
+        "coordination database",
+        "store database",
+        "output database",
+        "measurements (recorded measurements)",
+        "weather provider",
+        "forecast",
+        "weather",
+        "room temperatures",
+        "water-heater energies",
+        "last round",
+    ]
+    assert weather.calls.call_count == 1
+
+
+@pytest.mark.usefixtures("weather")
+def test_ages_make_warnings_then_failures(env: JobsEnv) -> None:
+    warn_s, fail_s = AGE_LIMITS_S["forecast"]
+    later = verdicts(run_checks(settings(env), NOW - 300 + warn_s + 1))
+    assert later["forecast"] == "warning"
+    much_later = verdicts(run_checks(settings(env), NOW - 300 + fail_s + 1))
+    assert much_later["forecast"] == "failed"
+    _, round_fail_s = AGE_LIMITS_S["last round"]
+    no_round = verdicts(run_checks(settings(env), time.time() + round_fail_s + 1))
+    assert no_round["last round"] == "failed"
+    # the stalest room temperature decides
+    warn_s, _ = AGE_LIMITS_S["room temperatures"]
+    assert verdicts(run_checks(settings(env), NOW - 120 + warn_s + 1))["room temperatures"] == (
+        "warning"
+    )
+
+
+def test_a_failed_round_and_missing_sources_fail(
+    env: JobsEnv, tmp_path: Path, weather: respx.MockRouter
+) -> None:
+    weather.routes.clear()
+    weather.get(url__startswith="https://api.open-meteo.com/").respond(500)
+    broken = settings(
+        env,
+        balance_item_id=999,
+        coordination_url=f"sqlite:///{tmp_path / 'nothing.sqlite'}",
+    )
+    env.write(
+        tables.run_log,
+        [
+            {
+                "round_start": NOW,
+                "planning_method": "elfe-ems",
+                "started_at": time.time() + 1,  # after the fixture's round
+                "finished_at": time.time() + 2,
+                "status": "failed",
+                "error": "output database: connection failed",
+            }
+        ],
+    )
+    checks = {c.name: c for c in run_checks(broken, NOW)}
+    assert checks["coordination database"].verdict == "failed"
+    assert "no such table" in checks["coordination database"].detail
+    assert checks["measurements (recorded measurements)"].detail.endswith(
+        "no balance item with id 999"
+    )
+    assert checks["weather provider"].verdict == "failed"
+    assert checks["last round"].verdict == "failed"
+    assert "output database: connection failed" in checks["last round"].detail
+    assert not healthy(list(checks.values()))
+
+
+@pytest.mark.usefixtures("weather")
+def test_a_database_down_shows_no_password(env: JobsEnv) -> None:
+    down = "postgresql://ems:s3cret-pw@127.0.0.1:1/ems"
+    checks = run_checks(settings(env, store_url=down, output_url=down), NOW)
+    failed = {c.name: c.detail for c in checks if c.verdict == "failed"}
+    assert {"store database", "output database", "store inputs"} <= set(failed)
+    assert all("s3cret-pw" not in detail for detail in failed.values())
+
+
+@pytest.mark.usefixtures("weather")
+def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
+    runner = CliRunner()
+    config = tmp_path / "config.toml"
+    values = settings(env)
+    config.write_text(
+        "\n".join(
+            f'{key} = "{getattr(values, key)}"'
+            for key in ("coordination_url", "store_url", "output_url", "measurements_url")
+        )
+        + '\nweather_providers = ["open-meteo"]\nbalance_item_id = 7\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Healthy." in result.output
+
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("balance_item_id = 7", "balance_item_id = 8"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "1 check(s) failed: measurements (recorded measurements)" in result.output
+
+    config.write_text("time_limit_s = -1\n", encoding="utf-8")
+    result = runner.invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "time_limit_s" in result.output
