@@ -38,12 +38,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(thermal_app, name="thermal")
 app.add_typer(cycles_app, name="cycles")
 app.add_typer(systemd_app, name="systemd")
+# the order of `ems --help`: first run, daily operation, then the planner's own commands
+app.command("demo")(demo_command)
+app.command("doctor")(doctor_command)
+app.command("web")(web_command)
 app.command("job")(job_command)
 app.command("jobs")(jobs_command)
 app.command("serve")(serve_command)
-app.command("demo")(demo_command)
-app.command("web")(web_command)
-app.command("doctor")(doctor_command)
 
 
 @app.callback()
@@ -189,8 +190,10 @@ def replay_command(
     off_peak: OffPeakOption = None,
     timezone: TimezoneOption = "Europe/Paris",
 ) -> None:
-    """Solve a saved round again and show how the plan and the import differ (the objective
-    options must be the round's configuration for an unchanged plan)."""
+    """Solve a saved round again and show how the plan and the import differ.
+
+    The objective options must be the round's configuration for an unchanged plan.
+    """
     try:
         options = _options_for(
             read_scenario(scenario),

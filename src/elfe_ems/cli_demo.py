@@ -32,8 +32,11 @@ def demo_command(
         typer.Option("--at", help="The demo's Unix time [s] [default: now].", show_default=False),
     ] = None,
 ) -> None:
-    """Simulate a community with its measurement history, run the acquisition jobs and one
-    planning round on it, and write an HTML report."""
+    """See the EMS at work on a simulated community, in one command.
+
+    Simulates a community and its measurement history, runs the acquisition jobs and one
+    planning round on it, and writes an HTML report.
+    """
     # here, not at the top: cli imports this module, and the demo's simulation libraries
     # (pandas, pvlib, demandlib) would slow down every other command's start
     from elfe_ems.cli import print_summary  # noqa: PLC0415

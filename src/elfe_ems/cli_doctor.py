@@ -14,15 +14,18 @@ STYLES = {"ok": "green", "warning": "yellow", "failed": "bold red"}
 def _table(checks: list[Check]) -> Table:
     table = Table(title="EMS health")
     for column in ("check", "verdict", "detail"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for check in checks:
         table.add_row(check.name, f"[{STYLES[check.verdict]}]{check.verdict}[/]", check.detail)
     return table
 
 
 def doctor_command(config: ConfigOption = None) -> None:
-    """Check the configuration, the databases, the sources, the age of every input and the
-    last round; exit 1 when a check failed."""
+    """Check that the EMS is healthy; exit 1 when a check failed.
+
+    Checks the configuration, the databases, the sources, the age of every input and the
+    last round.
+    """
     try:
         settings = load_settings(config)
     except ConfigError as error:

@@ -105,8 +105,10 @@ def serve_command(
         ),
     ] = serving.DEFAULT_GRACE_S,
 ) -> None:
-    """Run every job at its schedule, each run in its own process, until SIGTERM or Ctrl-C
-    (where there is no systemd; see `ems systemd`)."""
+    """Run every job at its schedule (where there is no systemd).
+
+    Each run is a process of its own; runs until SIGTERM or Ctrl-C. See also `ems systemd`.
+    """
     settings = settings_from(config)
     _log_runs(serving.log)
     serving.serve(settings, config, grace_s=grace)

@@ -34,8 +34,10 @@ def web_command(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the dashboard (current plan, rounds, forecast, health) and its JSON API under
-    /api, read-only, until Ctrl-C or SIGTERM."""
+    """Serve the read-only dashboard and its JSON API (/api).
+
+    Pages: current plan, rounds, forecast, health. Runs until Ctrl-C or SIGTERM.
+    """
     # here, not at the top: the web stack would slow down every other command's start
     import uvicorn  # noqa: PLC0415
 
