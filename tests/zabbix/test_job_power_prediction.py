@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from acquisition_env import JobsEnv, new_env
+from elfe_ems.cli import app
 from elfe_ems.jobs.power_prediction import SOURCE, job
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.jobs.round import run_round
@@ -126,3 +128,24 @@ def test_zabbix_away_fails_the_job_and_keeps_the_store(
 def test_an_unknown_balance_item_is_a_clear_failure(env: JobsEnv) -> None:
     with pytest.raises(JobError, match="no balance item with id 999999999"):
         job(env.settings(balance_item_id=999_999_999), NOW)
+
+
+def test_ems_job_exits_non_zero_while_zabbix_is_away(
+    env: JobsEnv, zabbix: Any, balance: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item_id, _ = balance
+    settings = env.settings(balance_item_id=item_id, zabbix_retries=0)
+    for key in ("coordination_url", "store_url", "output_url", "zabbix_url", "zabbix_user"):
+        monkeypatch.setenv(f"EMS_{key.upper()}", str(getattr(settings, key)))
+    monkeypatch.setenv("EMS_ZABBIX_PASSWORD", settings.zabbix_password.get_secret_value())
+    monkeypatch.setenv("EMS_BALANCE_ITEM_ID", str(item_id))
+    monkeypatch.setenv("EMS_ZABBIX_RETRIES", "0")
+    runner = CliRunner()
+    with zabbix.frontend_down():
+        away = runner.invoke(app, ["job", "power-prediction"])
+    assert away.exit_code == 1, away.output
+    assert "zabbix" in away.output
+    assert forecasts(env) == []
+    back = runner.invoke(app, ["job", "power-prediction"])
+    assert back.exit_code == 0, back.output
+    assert len(forecasts(env)) == 2 * 96
