@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from elfe_ems.cli_common import ConfigOption, console, fail, settings_from
+from elfe_ems.cli_common import AtOption, ConfigOption, console, fail, settings_from
 from elfe_ems.cli_cycles import cycles_app
 from elfe_ems.cli_db import db_app, thermal_app
 from elfe_ems.cli_demo import demo_command
@@ -28,6 +28,7 @@ from elfe_ems.scenario import Plan, Scenario, ScenarioError, read_scenario, writ
 from elfe_ems.timegrid import Grid
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts are plain: "[s]" is a unit, not a style
     no_args_is_help=True,
     help="ELFE community energy management system: places flexible consumption "
     "to import as little energy as possible.",
@@ -150,12 +151,7 @@ def solve_command(
 
 @app.command("run")
 def run_command(
-    at: Annotated[
-        float | None,
-        typer.Option(
-            "--at", help="Run as if at this Unix time [s] [default: now].", show_default=False
-        ),
-    ] = None,
+    at: AtOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Run one planning round: read, plan, publish (the main job, every quarter hour)."""

@@ -24,6 +24,13 @@ ConfigOption = Annotated[
     ),
 ]
 
+AtOption = Annotated[
+    float | None,
+    typer.Option(
+        "--at", help="Run as if at this Unix time [s] [default: now].", show_default=False
+    ),
+]
+
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error (no traceback) and give the exit to raise."""

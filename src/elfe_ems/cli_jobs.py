@@ -17,7 +17,7 @@ from rich.table import Table
 
 from elfe_ems import serve as serving
 from elfe_ems import systemd
-from elfe_ems.cli_common import ConfigOption, console, errors, fail, settings_from
+from elfe_ems.cli_common import AtOption, ConfigOption, console, errors, fail, settings_from
 from elfe_ems.config import MASK, Settings, redact
 from elfe_ems.jobs.registry import JOBS, JobError, job_named, load_target
 
@@ -42,12 +42,7 @@ def _without_secrets(text: str, settings: Settings) -> str:
 
 def job_command(
     name: Annotated[str, typer.Argument(help="The job (see `ems jobs`).", show_default=False)],
-    at: Annotated[
-        float | None,
-        typer.Option(
-            "--at", help="Run as if at this Unix time [s] [default: now].", show_default=False
-        ),
-    ] = None,
+    at: AtOption = None,
     config: ConfigOption = None,
     target: Annotated[
         str | None,

@@ -2,8 +2,9 @@
 
 Pages: ``/`` (the current plan), ``/rounds`` (the run log) and ``/rounds/ID`` (a round's
 plan), ``/forecast`` (forecasts against the measured balance), ``/health`` (the checks of
-``ems doctor``). Each is a static HTML file whose script fetches ``/api/...``; the OpenAPI
-description is ``/api/openapi.json``. Everything is served by the app itself (no CDN; the
+``ems doctor``). Each is its content (``static/pages``) in the layout all share
+(``static/layout.html``), with a script that fetches ``/api/...``; the OpenAPI description is
+``/api/openapi.json``. Everything is served by the app itself (no CDN; the
 content security policy allows this origin only). Access rules: :mod:`elfe_ems.web.access`.
 """
 
@@ -13,9 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
+from string import Template
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from elfe_ems.config import Settings
@@ -27,13 +29,13 @@ from elfe_ems.web.plans import PlanUnavailable
 STATIC = Path(__file__).parent / "static"
 
 PAGES = {
-    "/": "plan.html",
-    "/rounds/{run_id:int}": "plan.html",
-    "/rounds": "rounds.html",
-    "/forecast": "forecast.html",
-    "/health": "health.html",
+    "/": ("plan", "Plan"),
+    "/rounds/{run_id:int}": ("plan", "Plan"),
+    "/rounds": ("rounds", "Rounds"),
+    "/forecast": ("forecast", "Forecast"),
+    "/health": ("health", "Health"),
 }
-"""Page path → its HTML file in ``static``."""
+"""Page path → (its page: ``static/pages/NAME.html`` and ``static/NAME.js``, its title)."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -43,9 +45,14 @@ SECURITY_HEADERS = {
 }
 
 
-def _page(name: str) -> Callable[[], FileResponse]:
-    def page() -> FileResponse:
-        return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+def _page(name: str, title: str) -> Callable[[], HTMLResponse]:
+    """A page: its content in the layout every page shares (header, styles, scripts)."""
+    layout = Template((STATIC / "layout.html").read_text(encoding="utf-8"))
+    main = (STATIC / "pages" / f"{name}.html").read_text(encoding="utf-8")
+    html = layout.substitute(title=title, script=name, main=main)
+
+    def page() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
     return page
 
@@ -90,8 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(api_router(settings, databases))
-    for path, name in PAGES.items():
-        app.add_api_route(path, _page(name), methods=["GET"], include_in_schema=False)
+    for path, (name, title) in PAGES.items():
+        app.add_api_route(path, _page(name, title), methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
     app.add_exception_handler(PlanUnavailable, _no_plan)
