@@ -162,26 +162,16 @@ def _input_checks(store: Engine, now_s: float) -> list[Check]:
         present = set(inspect(connection).get_table_names())
         if tables.forecast.name not in present:
             return [Check("store inputs", "failed", "store not created: run `ems db upgrade`")]
+        measured = (  # per item: the stalest item decides
+            ("room temperatures", tables.room_temperature.c.temperature_item_id),
+            ("water-heater energies", tables.water_heater_energy.c.power_item_id),
+        )
         return [
             _age_check("forecast", _newest(connection, tables.forecast.c.issue_time), now_s),
             _age_check("weather", _newest(connection, tables.weather_forecast.c.fetched_at), now_s),
-            _age_check(
-                "room temperatures",
-                _oldest_latest(
-                    connection,
-                    tables.room_temperature.c.temperature_item_id,
-                    tables.room_temperature.c.measured_at,
-                ),
-                now_s,
-            ),
-            _age_check(
-                "water-heater energies",
-                _oldest_latest(
-                    connection,
-                    tables.water_heater_energy.c.power_item_id,
-                    tables.water_heater_energy.c.measured_at,
-                ),
-                now_s,
+            *(
+                _age_check(name, _oldest_latest(connection, item, item.table.c.measured_at), now_s)
+                for name, item in measured
             ),
             _last_round(connection, now_s),
         ]
