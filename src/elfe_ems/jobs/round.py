@@ -194,7 +194,7 @@ def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOpti
         settings.tariff_peak_price,
         settings.tariff_off_peak_price,
         settings.tariff_off_peak_windows,
-        ZoneInfo(settings.timezone),
+        settings.zone,
     )
     return solve_options(
         budget_s, settings.gap, grid, settings.objective, tariff, settings.peak_tolerance

@@ -14,8 +14,9 @@ within what is left of the budget:
 
 Other devices (pilot-wire heaters) keep their decisions. Each move lowers the load at the peak
 step and raises no step to the peak, so the peak never rises; the search stops when no
-device at the peak step can move, after ``MAX_MOVES``, or at the deadline. It is local: the
-peak found is not proven lowest.
+device at the peak step can move (a device that could not move from a step is not tried
+there again), after ``MAX_MOVES``, or at the deadline. It is local: the peak found is not
+proven lowest.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class PeakSearch:
         device's power, ``budget`` the objective that may be added [objective x 1000]."""
         x = list(x)
         movable = sorted(self.choice | self.searchable)
+        stuck: set[tuple[int, int]] = set()  # (device, step): found no move there already
         for _ in range(MAX_MOVES):
             if time.perf_counter() > deadline:
                 break
@@ -75,11 +77,13 @@ class PeakSearch:
             moved = False
             for i in movable:
                 power_w = self.blocks[i].balance_w.dot(x[i])
-                if power_w[peak_step] <= 0:
+                if power_w[peak_step] <= 0 or (i, peak_step) in stuck:
                     continue
                 load_w -= power_w
                 found = self._move(i, x[i], load_w, target_w, budget)
-                if found is not None:
+                if found is None:
+                    stuck.add((i, peak_step))
+                else:
                     x[i], added = found
                     budget -= added
                     moved = True

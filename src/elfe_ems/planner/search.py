@@ -13,7 +13,8 @@ Stages, within the time limit (see ``docs/planner.md``):
 2. devices with a search of their own (thermostatic heaters) are polished by it, the other
    blocks by the MILP with those fixed, in turn; then the Lagrangian bound of those devices
    lifts the LP bound (:mod:`polish`);
-3. while the gap is not proven: HiGHS on the kept candidates, then on the full model;
+3. while the gap is not proven: HiGHS on the kept candidates, then on the full model (not
+   with more than :data:`MILP_MAX_SEARCHABLE` heaters: their own search and bound stand);
 4. the peak stage, if asked (:mod:`peak`);
 5. the tie-break (:mod:`tiebreak`), which raises neither the objective nor the peak.
 """
@@ -35,6 +36,7 @@ from elfe_ems.planner.model import (
     floor_bound,
     import_columns,
     is_choice,
+    is_feasible,
     restrict,
 )
 from elfe_ems.planner.peak import PeakSearch
@@ -51,6 +53,10 @@ TIEBREAK_SHARE = 0.1  # of the time limit, at most, for the heaters' fewest-swit
 PEAK_SHARE = 0.25  # of the time limit, at most, for the peak stage
 ABSOLUTE_GAP = 1e-6  # 1 mWh (or its cost) from the bound is proven optimal (HiGHS's default)
 PEAK_STEP_W = 1e-3  # a peak lower by less than this is no lower
+# Above this many devices with a search of their own (heaters), HiGHS is not given the whole
+# model: it improves neither their plan nor their bound, and its root cut separation on their
+# rows ran 30 s past a 15 s time limit on 500 heaters (HiGHS 1.16; see docs/benchmarks.md).
+MILP_MAX_SEARCHABLE = 100
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class Search:
             len(c) == self.blocks[i].n_vars for c, i in zip(pools.columns, self.choice, strict=True)
         ):
             candidates = None  # every candidate kept: the restricted model is the full one
-        x = start
+        x = self._with_integral_lp(start, pools.block_x or {})
         if self.searchable:
             x = self._search_apart(x, candidates)
             if not self._within_gap(self.objective(x)) and pools.duals is not None:
@@ -138,22 +144,27 @@ class Search:
                     pools.block_x or {},
                     self._deadline(),
                 )
-        if not self._within_gap(self.objective(x)):
+        if not self._within_gap(self.objective(x)) and len(self.searchable) <= MILP_MAX_SEARCHABLE:
             x = self._milp(x, candidates)
         status: SolverStatus = "optimal" if self._within_gap(self.objective(x)) else "feasible"
         peak_w = None
         if self.options.peak_tolerance > 0 and self.remaining_s() > 0:
-            x = self._kept_start(start, self._lower_peak(x, without_ems), self.objective(x))
+            # the objective may rise to 1 + tolerance times the proven bound (so never above
+            # that times the optimum, and plans do not creep up round after round), never
+            # above the plan without EMS, and never above x's if that is higher already
+            objective = self.objective(x)
+            cap = max(objective, min((1 + self.options.peak_tolerance) * self.bound, without_ems))
+            x = self._kept_start(start, self._lower_peak(x, cap), cap)
             peak_w = max(0.0, float(self.load_w(x).max()))
         return self._tie_break(x, peak_w), status
 
     def _kept_start(
-        self, start: list[np.ndarray], found: list[np.ndarray], best: float
+        self, start: list[np.ndarray], found: list[np.ndarray], cap: float
     ) -> list[np.ndarray]:
-        """With the peak stage, the start (the plan in force) stays unless it is above the
-        tolerance over the ``best`` objective found this round, or ``found`` has a lower
-        peak: a plan in force that traded import for peak is not undone by the next round."""
-        within = self.objective(start) <= best * (1 + self.options.peak_tolerance) + ABSOLUTE_GAP
+        """With the peak stage, the start (the plan in force) stays if its objective is within
+        the ``cap`` and ``found`` has no lower peak: a plan in force that traded import for
+        peak is not undone by the next round."""
+        within = self.objective(start) <= cap * (1 + GAP_TOLERANCE)
         lower_peak = self.load_w(found).max() < self.load_w(start).max() - PEAK_STEP_W
         return start if within and not lower_peak else found
 
@@ -173,6 +184,23 @@ class Search:
             relative_gap(objective, self.bound) <= self.options.gap + GAP_TOLERANCE
             or objective - self.bound <= ABSOLUTE_GAP
         )
+
+    def _with_integral_lp(
+        self, x: list[np.ndarray], lp_x: dict[int, np.ndarray]
+    ) -> list[np.ndarray]:
+        """``x`` with every block whose LP solution is integral at it (pilot-wire heaters:
+        their comfort rules are an interval matrix, so their LP is exact), if that lowers the
+        objective."""
+        trial = list(x)
+        for i, lp in lp_x.items():
+            integer = self.blocks[i].integrality > 0
+            if not integer.any() or np.any(np.abs(lp[integer] - np.round(lp[integer])) > 1e-6):
+                continue
+            model = self.models[i]
+            clean = model.solution_from_decisions(model.decisions_from_solution(lp))
+            if is_feasible(self.blocks[i], clean):
+                trial[i] = clean
+        return trial if self.objective(trial) < self.objective(x) - ABSOLUTE_GAP else x
 
     def _search_apart(
         self, x: list[np.ndarray], candidates: list[np.ndarray] | None
@@ -228,13 +256,10 @@ class Search:
                 x, objective = found, found_objective
         return x
 
-    def _lower_peak(self, x: list[np.ndarray], without_ems: float) -> list[np.ndarray]:
-        """The peak stage (:mod:`peak`) from ``x``, within its share of the time. The objective
-        may rise to ``1 + peak_tolerance`` times the proven bound (so never above that times
-        the optimum, and plans do not creep up round after round), never above the plan
-        without EMS, and never above ``x``'s if that is higher already."""
+    def _lower_peak(self, x: list[np.ndarray], cap: float) -> list[np.ndarray]:
+        """The peak stage (:mod:`peak`) from ``x``, within its share of the time, the objective
+        at most ``cap``."""
         objective = self.objective(x)
-        cap = max(objective, min((1 + self.options.peak_tolerance) * self.bound, without_ems))
         load_w = self.load_w(x)
         peak_w = float(load_w.max())
         deadline = time.perf_counter() + min(
