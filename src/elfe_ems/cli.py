@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from elfe_ems.cli_backtest import backtest_command
 from elfe_ems.cli_common import AtOption, ConfigOption, console, fail, settings_from
 from elfe_ems.cli_cycles import cycles_app
 from elfe_ems.cli_db import db_app, thermal_app
@@ -46,6 +47,7 @@ app.command("web")(web_command)
 app.command("job")(job_command)
 app.command("jobs")(jobs_command)
 app.command("serve")(serve_command)
+app.command("backtest")(backtest_command)
 
 
 @app.callback()

@@ -160,6 +160,14 @@ class Settings(BaseSettings):
         min_length=1,
         description="Name of the Zabbix balance item, used when balance_item_id is unset.",
     )
+    forecaster: Literal["persistence", "weather-profile"] = Field(
+        "persistence",
+        description="Balance forecast the round plans with: persistence, or weather-profile "
+        "(PV from the weather forecast's sunshine plus the load learned by day type and "
+        "quarter hour; the power-prediction job issues it once 7 days of balance history and "
+        "the sunshine forecast are in the store). Steps it does not cover are taken from the "
+        "other, with a warning.",
+    )
 
     measurements_url: str | None = Field(
         None,

@@ -289,18 +289,18 @@ def fill_store(
     whether there is an outdoor temperature forecast (without one, the thermostatic heater
     is not planned)."""
     forecasts = [
-        {"source": "territory", "issue_time": R - H, "target_time": R + STEP * k, "power_w": v}
+        {"source": "persistence", "issue_time": R - H, "target_time": R + STEP * k, "power_w": v}
         for k in range(forecast_steps)
         for v in [surplus_w(k)]
     ]
     forecasts += [  # an older issue of the same steps: never used
-        {"source": "territory", "issue_time": R - 2 * H, "target_time": R + STEP * k}
+        {"source": "persistence", "issue_time": R - 2 * H, "target_time": R + STEP * k}
         | {"power_w": 99_999.0}
         for k in range(forecast_steps)
     ]
     if yesterday:
         forecasts += [
-            {"source": "territory", "issue_time": R - 25 * H, "target_time": R + STEP * k}
+            {"source": "persistence", "issue_time": R - 25 * H, "target_time": R + STEP * k}
             | {"power_w": yesterday_w(k)}
             for k in range(-STEPS, 0)
         ]

@@ -243,16 +243,25 @@ def simulate(
 def _territory_w(
     homes: int, clock: Clock, weather: TerritoryWeather, tz: ZoneInfo, seed: int
 ) -> np.ndarray:
-    """PV - household load [W] at each sample: the load's 15-min means with a noise that
-    shrinks as more homes average out (as in :mod:`elfe_ems.synthetic`)."""
+    """PV - household load [W] at each sample (see :func:`territory_power_w`)."""
+    pv, load = territory_power_w(homes, clock.times_s, weather, tz, seed)
+    return pv - load
+
+
+def territory_power_w(
+    homes: int, times_s: np.ndarray, weather: TerritoryWeather, tz: ZoneInfo, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """PV production and household load [W] at each of ``times_s`` (``weather`` at the same
+    times): the load's 15-min means with a noise that shrinks as more homes average out (as
+    in :mod:`elfe_ems.synthetic`). Also the backtest's truth."""
     rng = np.random.default_rng([seed, 201])
-    first = int(clock.times_s[0]) // STEP_S * STEP_S
-    steps = -(-(int(clock.times_s[-1]) + 1 - first) // STEP_S)
+    first = int(times_s[0]) // STEP_S * STEP_S
+    steps = -(-(int(times_s[-1]) + 1 - first) // STEP_S)
     annual_kwh = float(rng.uniform(*ANNUAL_KWH_PER_HOME, homes).sum())
     noise = (0.04 + 0.6 / math.sqrt(homes)) * _ar1(rng, steps, 0.7)
     load = household_load_w(first, steps, annual_kwh, tz) * (1 + noise)
     pv = _pv_w(homes, Weather(weather.outdoor_temp_c, weather.pv_w_per_kwp), rng)
-    return pv - load[(clock.times_s - first) // STEP_S]
+    return pv, load[(times_s - first) // STEP_S]
 
 
 def record(engine: Engine, history: History, advance: Callable[[], object]) -> None:

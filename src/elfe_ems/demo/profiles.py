@@ -4,8 +4,9 @@ Everything the demo measures is built from these, on a regular grid of Unix time
 
 - household load: the BDEW H25 standard load profile (demandlib; 15-min values, with its
   seasonal dynamisation), scaled to the homes' annual consumption;
-- PV: pvlib's clear-sky irradiance (Ineichen, with the Linke turbidity pvlib ships) on a roof
-  facing south at 30°, dimmed by the cloud cover of the sample below (Kasten and Czeplak);
+- PV: pvlib's clear-sky irradiance on a roof facing south at 30°
+  (:func:`elfe_ems.forecasters.clear_sky_yield_w_per_kwp`), dimmed by the cloud cover of the
+  sample below (:func:`elfe_ems.forecasters.cloud_dimming`);
 - outdoor temperature and cloud cover: the typical meteorological year (TMY3) of Greensboro,
   North Carolina, that pvlib ships, read at the same local day of the year and hour of day.
   No Breton sample is shipped; Greensboro's winters are close to Brittany's (0 to 12 °C).
@@ -26,6 +27,8 @@ import pandas as pd
 import pvlib
 from demandlib.bdew import H25
 
+from elfe_ems.forecasters import clear_sky_yield_w_per_kwp, cloud_dimming
+
 STEP_S = 900
 TMY_FILE = Path(pvlib.__file__).with_name("data") / "723170TYA.CSV"
 """pvlib's TMY3 sample of Greensboro (NC): hourly values, local standard time."""
@@ -34,11 +37,6 @@ HOURS_PER_YEAR = 8760
 
 H25_KWH_PER_YEAR = 1e6
 """demandlib's H25 values are kW for a consumption of 1 GWh per year."""
-
-ROOF_TILT_DEG = 30.0
-ROOF_AZIMUTH_DEG = 180.0  # south
-SYSTEM_EFFICIENCY = 0.85  # inverter, wiring, soiling and heat losses of a roof PV system
-ALTITUDE_M = 30.0
 
 
 @dataclass(frozen=True)
@@ -82,24 +80,9 @@ def territory_weather(
     """Outdoor temperature and PV yield at ``times_s`` [Unix s] (see the module docstring)."""
     temp_c, cloud = _tmy()
     hours = _hour_of_year(times_s, tz)
-    index = pd.DatetimeIndex(pd.to_datetime(times_s, unit="s", utc=True))
-    site = pvlib.location.Location(latitude_deg, longitude_deg, tz="UTC", altitude=ALTITUDE_M)
-    with warnings.catch_warnings():  # pvlib's own pandas calls, deprecated in pandas 3.1
-        warnings.filterwarnings("ignore", module="pvlib")
-        clear = site.get_clearsky(index, model="ineichen")
-        sun = site.get_solarposition(index)
-    poa = pvlib.irradiance.get_total_irradiance(
-        ROOF_TILT_DEG,
-        ROOF_AZIMUTH_DEG,
-        sun["apparent_zenith"],
-        sun["azimuth"],
-        clear["dni"],
-        clear["ghi"],
-        clear["dhi"],
-    )["poa_global"].to_numpy(dtype=float)
-    dimming = 1 - 0.75 * _from_sample(cloud, hours) ** 3.4  # Kasten and Czeplak (1980)
-    pv = np.nan_to_num(poa) * dimming * SYSTEM_EFFICIENCY  # W/m² at 1000 W/m² = 1 kWp
-    return TerritoryWeather(_from_sample(temp_c, hours), np.maximum(pv, 0.0))
+    clear = clear_sky_yield_w_per_kwp(np.asarray(times_s), latitude_deg, longitude_deg)
+    pv = clear * cloud_dimming(_from_sample(cloud, hours))
+    return TerritoryWeather(_from_sample(temp_c, hours), pv)
 
 
 def household_load_w(first_s: int, steps: int, annual_kwh: float, tz: ZoneInfo) -> np.ndarray:

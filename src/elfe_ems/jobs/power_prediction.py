@@ -6,6 +6,13 @@ are scored against) and forecasts the next 48 h by persistence
 (:mod:`elfe_ems.persistence`). Every forecast is stored with its issue time
 under the source ``persistence``, so a forecast is never overwritten by a later one: the round
 reads the latest issue of each step, and forecasts can be scored against what was measured.
+
+When its inputs are in the store, the job also issues the weather-profile forecast
+(:mod:`elfe_ems.forecasters`, source ``weather-profile``): the stored balance means of the
+last :data:`PROFILE_HISTORY_DAYS` days (at least :data:`~elfe_ems.forecasters.MIN_HISTORY_DAYS`
+days of them) and the share of sunshine of every step from the history's first to the
+forecast's last, from the weather fetches (the latest fetch covering each step, its shortest
+period). Without them it is not issued (logged at INFO: persistence is there).
 """
 
 from __future__ import annotations
@@ -13,14 +20,17 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from sqlalchemy import Connection, select
 
 from elfe_ems.config import Settings
+from elfe_ems.forecasters import SOURCE as PROFILE_SOURCE
+from elfe_ems.forecasters import fit_profile, profile_forecast, sunshine_yield_w_per_kwp
 from elfe_ems.jobs.common import DAY_S, database
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.persistence import forecast_from_means, last_day_means
 from elfe_ems.sources.measurements import Item, MeasurementSource
-from elfe_ems.store.tables import balance_measurement, forecast
+from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -30,6 +40,8 @@ SOURCE = "persistence"
 
 STEP_S = 900
 HOLD_MARGIN_S = 3_600  # samples before the 24 h window hold into its first step
+PROFILE_HISTORY_DAYS = 28
+FORECAST_STEPS = 2 * DAY_S // STEP_S
 
 
 def balance_item(client: MeasurementSource, settings: Settings) -> Item:
@@ -78,7 +90,89 @@ def job(settings: Settings, now_s: float) -> str:
     ]
     with database(settings, "store") as store, store.begin() as connection:
         upsert(connection, forecast, rows)
+    with database(settings, "store") as store, store.begin() as connection:  # persistence is in
+        profile = issue_profile_forecast(connection, settings, issue_time, first_s)
     return (
         f"balance forecast issued at {issue_time}: {len(rows)} steps from {first_s}, "
-        f"from {len(times_s)} samples of item {item.item_id}"
+        f"from {len(times_s)} samples of item {item.item_id}; {profile}"
     )
+
+
+def sunshine_shares(connection: Connection, times_s: np.ndarray) -> np.ndarray:
+    """The share of sunshine [0-1] of each 15-min step beginning at ``times_s`` (regular,
+    ascending), from the latest weather fetch covering it, its shortest period; NaN where no
+    fetch gives sunshine."""
+    first, end = int(times_s[0]), int(times_s[-1]) + STEP_S
+    history = weather_forecast_history.c
+    rows = connection.execute(
+        select(history.target_time, history.period_s, history.sunshine_h)
+        .where(
+            history.target_time < end,
+            history.target_time + history.period_s > first,
+            history.sunshine_h.is_not(None),
+            history.period_s > 0,
+        )
+        .order_by(history.fetched_at, history.period_s.desc())
+    ).all()
+    shares = np.full(times_s.size, np.nan)
+    for row in rows:  # later fetches, then shorter periods, overwrite
+        covered = (times_s >= row.target_time) & (times_s < row.target_time + row.period_s)
+        shares[covered] = min(1.0, max(0.0, float(row.sunshine_h) * 3600 / row.period_s))
+    return shares
+
+
+def issue_profile_forecast(
+    connection: Connection, settings: Settings, issue_time: int, first_s: int
+) -> str:
+    """Issue the weather-profile forecast of the 48 h from ``first_s`` (the step in progress)
+    when its inputs are there (see the module docstring); a summary either way."""
+    history_start = first_s - PROFILE_HISTORY_DAYS * DAY_S
+    times = np.arange(history_start, first_s + FORECAST_STEPS * STEP_S, STEP_S)
+    measured = connection.execute(
+        select(balance_measurement.c.step_start, balance_measurement.c.power_w).where(
+            balance_measurement.c.step_start >= history_start,
+            balance_measurement.c.step_start < first_s,
+        )
+    ).all()
+    balance = np.full(times.size, np.nan)
+    for row in measured:
+        balance[(int(row.step_start) - history_start) // STEP_S] = float(row.power_w)
+    shares = sunshine_shares(connection, times)
+    past, future = slice(None, -FORECAST_STEPS), slice(-FORECAST_STEPS, None)
+    if np.isnan(shares[future]).any():
+        log.info("weather-profile forecast not issued: no sunshine forecast for the 48 h")
+        return "weather-profile forecast not issued (no sunshine forecast)"
+    yields = sunshine_yield_w_per_kwp(
+        times + STEP_S // 2, shares, settings.latitude_deg, settings.longitude_deg
+    )
+    try:
+        model = fit_profile(times[past], balance[past], yields[past], settings.zone)
+    except ValueError as error:
+        log.info("weather-profile forecast not issued: %s", error)
+        return f"weather-profile forecast not issued ({error})"
+    latest = times.size - FORECAST_STEPS - 1  # the latest complete step
+    error_w = (
+        balance[latest]
+        - model.balance_w(times[latest : latest + 1], yields[latest : latest + 1])[0]
+    )
+    forecast_w = profile_forecast(
+        model,
+        times[future],
+        yields[future],
+        float(error_w) if np.isfinite(error_w) else 0.0,
+        int(times[latest]),
+    )
+    upsert(
+        connection,
+        forecast,
+        [
+            {
+                "source": PROFILE_SOURCE,
+                "issue_time": issue_time,
+                "target_time": int(t),
+                "power_w": float(w),
+            }
+            for t, w in zip(times[future], forecast_w, strict=True)
+        ],
+    )
+    return f"weather-profile forecast issued ({model.kwp:.1f} kWp fitted)"

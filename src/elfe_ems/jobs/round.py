@@ -208,7 +208,7 @@ def _scenario(
     with _on("coordination"), coordination.connect() as connection:
         rows = read_coordination(connection)
     with _on("store"), store.connect() as connection:
-        net = inputs.net_load(connection, grid)
+        net = inputs.net_load(connection, grid, settings.forecaster)
         outdoor = inputs.outdoor_temperature(connection, grid)
         energies = inputs.water_heater_energies(connection, grid)
         rooms = inputs.room_temperatures(connection, grid)

@@ -46,45 +46,69 @@ class NetLoad:
     age_s: int | None
 
 
-def net_load(connection: Connection, grid: Grid) -> NetLoad:
+def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence") -> NetLoad:
     """Net load = -(production - consumption) from the latest forecast of each step.
 
-    Steps no forecast covers are extended by 24 h persistence of the steps that are covered
-    (the value a day earlier, itself forecast or extended); with nothing at all the net load
-    is 0. Either way the round says so (``[WARN_DATABASE]``). A NaN or infinite value is no
-    forecast.
+    Each step is taken from the latest issue of ``forecaster`` (a ``forecast.source``: the
+    ``forecaster`` setting), else from the latest issue of the other sources: the round
+    says how many steps fell back (``[WARN_DATABASE]``). Steps no forecast covers are extended
+    by 24 h persistence of the steps that are covered (the value a day earlier, itself
+    forecast or extended); with nothing at all the net load is 0. Either way the round says so
+    (``[WARN_DATABASE]``). A NaN or infinite value is no forecast.
     """
     finite = forecast.c.power_w.between(-FINITE, FINITE)
-    # the latest issue of every target time from a day before the horizon to its end
+    # the latest issue of every source and target time from a day before the horizon to its end
     latest = (
-        select(forecast.c.target_time, func.max(forecast.c.issue_time).label("issue_time"))
+        select(
+            forecast.c.source,
+            forecast.c.target_time,
+            func.max(forecast.c.issue_time).label("issue_time"),
+        )
         .where(
             forecast.c.target_time >= grid.round_start - DAY_S,
             forecast.c.target_time < grid.end,
             finite,
         )
-        .group_by(forecast.c.target_time)
+        .group_by(forecast.c.source, forecast.c.target_time)
         .subquery()
     )
     rows = connection.execute(
-        select(forecast.c.target_time, forecast.c.issue_time, forecast.c.power_w)
+        select(forecast.c.source, forecast.c.target_time, forecast.c.issue_time, forecast.c.power_w)
         .join(
             latest,
             and_(
+                forecast.c.source == latest.c.source,
                 forecast.c.target_time == latest.c.target_time,
                 forecast.c.issue_time == latest.c.issue_time,
             ),
         )
         .where(finite)
+        .order_by(forecast.c.issue_time)
     ).all()
-    surplus: dict[int, float] = {int(r.target_time): float(r.power_w) for r in rows}
-    issued: dict[int, int] = {int(r.target_time): int(r.issue_time) for r in rows}
+    surplus: dict[int, float] = {}
+    issued: dict[int, int] = {}
+    preferred: set[int] = set()
+    for r in rows:  # the configured source first, then the latest issue of the others
+        t = int(r.target_time)
+        if r.source == forecaster or t not in preferred:
+            surplus[t], issued[t] = float(r.power_w), int(r.issue_time)
+            if r.source == forecaster:
+                preferred.add(t)
+    horizon = [grid.time_of(k) for k in range(grid.steps)]
+    fallback = sum(1 for t in horizon if t in surplus and t not in preferred)
+    if fallback:
+        log.warning(
+            "%s no %r forecast for %d of %d steps: taken from another source",
+            Tag.DATABASE,
+            forecaster,
+            fallback,
+            grid.steps,
+        )
     found = bool(surplus)  # before the loop, which adds the extended steps
     values: list[float] = []
     used: list[int] = []  # issue time of the forecast behind each step (none for a zero)
     covered = 0
-    for k in range(grid.steps):
-        t = grid.time_of(k)
+    for t in horizon:
         if t in surplus:
             covered += 1
         else:
