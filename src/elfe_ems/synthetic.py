@@ -168,11 +168,11 @@ def community_scenario(
         "pilot_wire_heater": pilot_wire_heaters,
         "thermostatic_heater": thermostatic_heaters,
     }
-    counts = _device_counts(homes, asked, season)
+    counts = device_counts(homes, asked, season)
     homes = homes if homes is not None else _homes_owning(counts)
     grid = Grid(round_start, STEP_S, STEPS)
     weather = _weather(grid, season, _stream(seed, 0))
-    net_load_w = _household_load_w(grid, homes, season, _stream(seed, 1)) - _pv_w(
+    net_load_w = _household_load_w(grid, homes, season, _stream(seed, 1)) - community_pv_w(
         homes, weather, _stream(seed, 2)
     )
     ids = iter(range(1, sum(counts.values()) + 1))
@@ -190,7 +190,7 @@ def community_scenario(
     )
 
 
-def _device_counts(
+def device_counts(
     homes: int | None, asked: dict[str, int | None], season: Season
 ) -> dict[str, int]:
     """Device count per type: as asked, else the per-home rate (heaters in winter only)."""
@@ -267,7 +267,7 @@ def _tenths(rng: Rng, low: float, high: float) -> float:
     return int(rng.integers(first, max(first, last) + 1)) / 10
 
 
-def _ar1(rng: Rng, n: int, phi: float) -> np.ndarray:
+def ar1_noise(rng: Rng, n: int, phi: float) -> np.ndarray:
     """Stationary AR(1) noise of unit variance: smooth step-to-step fluctuations."""
     noise = np.empty(n)
     noise[0] = rng.standard_normal()
@@ -292,14 +292,14 @@ def _weather(grid: Grid, season: Season, rng: Rng) -> Weather:
     )
     cycle = np.cos(2 * np.pi * (hours - 15) / 24)
     temp_c = (coldest + warmest) / 2 + (warmest - coldest) / 2 * cycle
-    temp_c += 0.3 * _ar1(rng, grid.steps, 0.9)
+    temp_c += 0.3 * ar1_noise(rng, grid.steps, 0.9)
 
     day_length_h, peak_yield = (8.5, 0.45) if season == "winter" else (15.5, 0.78)
     solar_h = (_midpoints(grid) / 3600 + LONGITUDE_DEG / 15) % 24
     angle = np.pi * (solar_h - (12 - day_length_h / 2)) / day_length_h
     clear_sky = np.where((angle > 0) & (angle < np.pi), np.sin(np.clip(angle, 0, np.pi)), 0.0)
     clearness = rng.uniform(0.35, 0.9) if season == "winter" else rng.uniform(0.75, 1.0)
-    clouds = np.clip(clearness + 0.12 * _ar1(rng, grid.steps, 0.85), 0.1, 1.0)
+    clouds = np.clip(clearness + 0.12 * ar1_noise(rng, grid.steps, 0.85), 0.1, 1.0)
     return Weather(temp_c, 1000 * peak_yield * clear_sky**1.2 * clouds)
 
 
@@ -319,11 +319,11 @@ def _household_load_w(grid: Grid, homes: int, season: Season, rng: Rng) -> np.nd
     mean_w = 500.0 if season == "winter" else 400.0
     day_mean = _daily_shape((np.arange(96) + 0.5) / 4).mean()
     shape = _daily_shape(_local_hours(_midpoints(grid))) / day_mean
-    noise = (0.04 + 0.6 / math.sqrt(homes)) * _ar1(rng, grid.steps, 0.7)
+    noise = (0.04 + 0.6 / math.sqrt(homes)) * ar1_noise(rng, grid.steps, 0.7)
     return np.maximum(0.0, homes * mean_w * shape * (1 + noise))
 
 
-def _pv_w(homes: int, weather: Weather, rng: Rng) -> np.ndarray:
+def community_pv_w(homes: int, weather: Weather, rng: Rng) -> np.ndarray:
     """Community PV production [W]: 1.3-1.7 kWp per home."""
     return homes * rng.uniform(1.3, 1.7) * weather.pv_w_per_kwp
 
@@ -331,7 +331,7 @@ def _pv_w(homes: int, weather: Weather, rng: Rng) -> np.ndarray:
 # --------------------------------------------------------------------------------- devices
 
 
-def _machine(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> MachineSpec:
+def machine_spec(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> MachineSpec:
     """A washing machine, dishwasher or dryer with one of its cycles (scaled ±10 %).
 
     The user wants it done by the next morning (06:00-09:00), or 1-11 h after the soonest it
@@ -357,7 +357,7 @@ def _machine(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> Machine
     )
 
 
-def _water_heater(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> WaterHeaterSpec:
+def water_heater_spec(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> WaterHeaterSpec:
     """A 1.5-3 kW tank owing 2-8 kWh (capped to what its longest window in the horizon can
     deliver), with its off-peak windows of the days the horizon touches."""
     power_w = 100.0 * rng.integers(15, 31)
@@ -390,7 +390,7 @@ def _windows(grid: Grid, windows_h: list[tuple[float, float]]) -> list[tuple[int
     return [(start, end) for start, end in windows if start < grid.end and end > grid.round_start]
 
 
-def _ev(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> EvSpec:
+def ev_spec(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> EvSpec:
     """A car plugged in now (3.7 or 7.4 kW, 30-75 kWh, 20-70 % charged) that leaves the next
     morning (06:00-09:00) wanting 60-100 %, lowered to what it can reach by then."""
     power_w = 3700.0 if rng.random() < 0.6 else 7400.0
@@ -413,7 +413,7 @@ def _ev(device_id: int, grid: Grid, _weather: Weather, rng: Rng) -> EvSpec:
     )
 
 
-def _programme(rng: Rng) -> Programme:
+def random_programme(rng: Rng) -> Programme:
     """Comfort periods [local h]: weekday mornings and evenings, longer at weekends."""
     morning = _quarter_hour(rng, 5.5, 7)
     evening = _quarter_hour(rng, 16.5, 18.5)
@@ -452,7 +452,7 @@ def _comfort_intervals(programme: Programme, grid: Grid) -> list[tuple[int, int]
     return [(s, e) for s, e in cut if e > s]
 
 
-def _pilot_wire_heater(
+def pilot_wire_heater_spec(
     device_id: int, grid: Grid, _weather: Weather, rng: Rng
 ) -> PilotWireHeaterSpec:
     """Eco 300-800 W, comfort 1-2 kW; in each comfort period it owes
@@ -466,7 +466,7 @@ def _pilot_wire_heater(
             end=end,
             min_comfort_steps=math.floor(owed_share * (end - start) / grid.step_s + 0.5),
         )
-        for start, end in _comfort_intervals(_programme(rng), grid)
+        for start, end in _comfort_intervals(random_programme(rng), grid)
     ]
     return PilotWireHeaterSpec(
         id=device_id,
@@ -557,7 +557,7 @@ def _start_range(
     return least + START_MARGIN_K, most - START_MARGIN_K
 
 
-def _thermostatic_heater(
+def thermostatic_heater_spec(
     device_id: int, grid: Grid, weather: Weather, rng: Rng
 ) -> ThermostaticHeaterSpec:
     """A 1-2.5 kW heater in one room of one of the seeded houses: comfort 19-21 °C and eco
@@ -580,7 +580,7 @@ def _thermostatic_heater(
             decay, room.comfort_c + room.half_band_k, room.eco_c + room.half_band_k, warmest
         ),
     )
-    periods = _programme_periods(_programme(rng), grid)
+    periods = _programme_periods(random_programme(rng), grid)
     low, high = _band(room, functools.partial(_in_intervals, periods), grid, ramps)
     reachable = _start_range(low, high, weather.outdoor_temp_c, decay, room.rise_k)
     room_r = room.rise_k / power_w
@@ -607,11 +607,11 @@ def _in_intervals(intervals: list[tuple[int, int]], times: np.ndarray) -> np.nda
 
 
 _MAKERS: dict[str, Callable[[int, Grid, Weather, Rng], AnyDeviceSpec]] = {
-    "machine": _machine,
-    "water_heater": _water_heater,
-    "ev": _ev,
-    "pilot_wire_heater": _pilot_wire_heater,
-    "thermostatic_heater": _thermostatic_heater,
+    "machine": machine_spec,
+    "water_heater": water_heater_spec,
+    "ev": ev_spec,
+    "pilot_wire_heater": pilot_wire_heater_spec,
+    "thermostatic_heater": thermostatic_heater_spec,
 }
 
 

@@ -33,7 +33,7 @@ from elfe_ems.demo.community import Community, build_community
 from elfe_ems.demo.measurements import Clock, _in_programme, territory_power_w
 from elfe_ems.demo.profiles import territory_weather
 from elfe_ems.localtime import local_instant
-from elfe_ems.synthetic import Programme, Weather, _ar1
+from elfe_ems.synthetic import Programme, Weather, ar1_noise
 
 Season = Literal["summer", "winter"]
 SEASONS: tuple[Season, ...] = ("summer", "winter")
@@ -199,7 +199,7 @@ def build_world(key: TaskKey, site: Site) -> World:
         key.homes, middles.astype(np.int64), weather, tz, hash_seed(season_seed)
     )
     rng = np.random.default_rng([*season_seed, 400])
-    pv_error = 1 + PV_FORECAST_ERROR * _ar1(rng, steps, FORECAST_ERROR_PHI)
+    pv_error = 1 + PV_FORECAST_ERROR * ar1_noise(rng, steps, FORECAST_ERROR_PHI)
     community = community_of(key.season, key.seed, key.homes, site)
     return World(
         key=key,

@@ -42,13 +42,13 @@ from elfe_ems.synthetic import (
     WATER_HEATER,
     Programme,
     Weather,
-    _device_counts,
-    _ev,
-    _machine,
-    _pilot_wire_heater,
-    _programme,
-    _thermostatic_heater,
-    _water_heater,
+    device_counts,
+    ev_spec,
+    machine_spec,
+    pilot_wire_heater_spec,
+    random_programme,
+    thermostatic_heater_spec,
+    water_heater_spec,
 )
 from elfe_ems.timegrid import Grid
 
@@ -189,7 +189,7 @@ def build_community(
     if homes < 1:
         raise ValueError(f"a community needs at least one home (got {homes})")
     grid = Grid(round_start, STEP_S, STEPS)
-    counts = _device_counts(homes, dict.fromkeys(DEVICES_PER_HOME), "winter")
+    counts = device_counts(homes, dict.fromkeys(DEVICES_PER_HOME), "winter")
     ids = iter(range(1, sum(max(1, n) for n in counts.values()) + 1))
     homes_rng = np.random.default_rng([seed, 100])
 
@@ -209,7 +209,7 @@ def build_community(
 
     machines = []
     for rng in each(0, "machine"):
-        spec = _machine(0, grid, horizon_weather, rng)
+        spec = machine_spec(0, grid, horizon_weather, rng)
         cycle_s = len(spec.profile_w) * STEP_S
         machines.append(
             Machine(
@@ -221,7 +221,7 @@ def build_community(
         )
     tanks = []
     for rng in each(1, "water_heater"):
-        spec = _water_heater(0, grid, horizon_weather, rng)
+        spec = water_heater_spec(0, grid, horizon_weather, rng)
         tanks.append(
             WaterHeater(
                 **common(WATER_HEATER),
@@ -233,7 +233,7 @@ def build_community(
         )
     cars = []
     for rng in each(2, "ev"):
-        spec = _ev(0, grid, horizon_weather, rng)
+        spec = ev_spec(0, grid, horizon_weather, rng)
         cars.append(
             Car(
                 **common(EV),
@@ -285,7 +285,7 @@ def _pilot_wire(
     common: dict[str, int], grid: Grid, weather: Weather, rng: np.random.Generator
 ) -> PilotWireHeater:
     """Powers and forced eco of a synthetic pilot-wire heater, with a programme of its own."""
-    spec: PilotWireHeaterSpec = _pilot_wire_heater(0, grid, weather, rng)
+    spec: PilotWireHeaterSpec = pilot_wire_heater_spec(0, grid, weather, rng)
     owed = sum(p.min_comfort_steps for p in spec.comfort_periods)
     steps = sum((p.end - p.start) // STEP_S for p in spec.comfort_periods)
     return PilotWireHeater(
@@ -293,7 +293,7 @@ def _pilot_wire(
         eco_power_w=spec.eco_power_w,
         comfort_power_w=spec.comfort_power_w,
         forced_eco_pct=round(100 * (1 - owed / steps)) if steps else 20.0,
-        programme=_programme(rng),
+        programme=random_programme(rng),
     )
 
 
@@ -312,7 +312,7 @@ def _thermostatic(
     # synthetic's sizing divides by zero when the warmest outdoor temperature equals the
     # comfort band's top (both on the 0.1 K grid here): a thousandth of a kelvin avoids it
     nudged = Weather(weather.outdoor_temp_c + SIZING_NUDGE_K, weather.pv_w_per_kwp)
-    spec: ThermostaticHeaterSpec = _thermostatic_heater(0, grid, nudged, rng)
+    spec: ThermostaticHeaterSpec = thermostatic_heater_spec(0, grid, nudged, rng)
     low, high = np.asarray(spec.comfort_min_c), np.asarray(spec.comfort_max_c)
     half = round(float((high - low).min()) / 2, 1)
     comfort = round(float(high.max()) - half, 1)
@@ -325,7 +325,7 @@ def _thermostatic(
         r_k_per_w=spec.r_k_per_w,
         c_j_per_k=spec.c_j_per_k,
         model_id=THERMAL_MODEL_FIRST_ID + index,
-        programme=_programme(rng),
+        programme=random_programme(rng),
     )
 
 

@@ -39,7 +39,7 @@ from elfe_ems.demo.community import (
 from elfe_ems.demo.profiles import TerritoryWeather, household_load_w
 from elfe_ems.sources.measurements import FLOAT
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
-from elfe_ems.synthetic import Programme, Weather, _ar1, _pv_w
+from elfe_ems.synthetic import Programme, Weather, ar1_noise, community_pv_w
 
 SAMPLE_S = 60
 SLOW_SAMPLE_S = 300  # energy meters and room temperatures
@@ -258,9 +258,9 @@ def territory_power_w(
     first = int(times_s[0]) // STEP_S * STEP_S
     steps = -(-(int(times_s[-1]) + 1 - first) // STEP_S)
     annual_kwh = float(rng.uniform(*ANNUAL_KWH_PER_HOME, homes).sum())
-    noise = (0.04 + 0.6 / math.sqrt(homes)) * _ar1(rng, steps, 0.7)
+    noise = (0.04 + 0.6 / math.sqrt(homes)) * ar1_noise(rng, steps, 0.7)
     load = household_load_w(first, steps, annual_kwh, tz) * (1 + noise)
-    pv = _pv_w(homes, Weather(weather.outdoor_temp_c, weather.pv_w_per_kwp), rng)
+    pv = community_pv_w(homes, Weather(weather.outdoor_temp_c, weather.pv_w_per_kwp), rng)
     return pv, load[(times_s - first) // STEP_S]
 
 
