@@ -7,7 +7,8 @@ Usage::
                                   [--peak-tolerance T] [--objectives] [--json]
 
 Each size runs in a fresh Python process, which generates its community
-(:func:`elfe_ems.synthetic.community_scenario`, seeded) and plans it with
+(:func:`elfe_ems.synthetic.community_scenario`, seeded; or reads a fixed scenario file of
+``bench/``, such as the round of ``ems demo``) and plans it with
 :func:`elfe_ems.planner.solve`. Peak memory is that process's peak resident set size
 (``getrusage(RUSAGE_SELF).ru_maxrss`` read at its end): everything the round needs (the
 interpreter, the libraries, the scenario, the model and HiGHS's own C++ allocations, which
@@ -35,6 +36,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -52,6 +54,8 @@ class Case:
     A case with ``goal_gap`` is a quality goal: it is planned with the time limit ``goal_s``
     and the gap option ``goal_gap`` (unless the command line sets them), must end within
     ``goal_gap`` of its lower bound before ``goal_s``, and is also solved by the plain MILP.
+    ``limit_s`` is its time limit when not ``goal_s``. A case with ``scenario_file`` (in
+    ``bench/``) plans that scenario instead of a generated one (``season`` then only names it).
     """
 
     season: str
@@ -60,6 +64,8 @@ class Case:
     goal_s: float | None = None
     goal_mb: float | None = None
     goal_gap: float | None = None
+    limit_s: float | None = None
+    scenario_file: str | None = None
 
 
 MIXED_10K = {"machines": 4000, "water_heaters": 4000, "evs": 2000}
@@ -81,6 +87,16 @@ CASES = {
         "winter", {"pilot_wire_heaters": 1000}, goal_s=20, goal_gap=0.01
     ),
     "2000-homes-winter": Case("winter", homes=2000, goal_s=60, goal_gap=0.01),
+    # the round of `ems demo` (200 homes, 35 thermostatic heaters), saved by the round (the
+    # demo builds it from simulated measurements, the store and the forecasting jobs), at the
+    # demo's time limit
+    "demo-200-homes": Case(
+        "winter",
+        goal_s=10,
+        goal_gap=1e-4,
+        limit_s=20,
+        scenario_file="demo-200-homes.scenario.json",
+    ),
 }
 QUALITY_GOALS = [name for name, case in CASES.items() if case.goal_gap is not None]
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -124,6 +140,7 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     figures as a JSON-ready dict."""
     from elfe_ems.planner import solve  # noqa: PLC0415 - timed apart
     from elfe_ems.planner.tariff import solve_options  # noqa: PLC0415
+    from elfe_ems.scenario import read_scenario  # noqa: PLC0415
     from elfe_ems.synthetic import community_scenario  # noqa: PLC0415
     from elfe_ems.timegrid import Grid  # noqa: PLC0415
     from plain_milp import solve_plain  # noqa: PLC0415
@@ -132,13 +149,16 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
 
     case = CASES[name]
     began = time.perf_counter()
-    scenario = community_scenario(
-        case.homes,
-        **case.counts,
-        season=case.season,
-        round_start=round_start(case.season),
-        seed=seed,
-    )
+    if case.scenario_file is not None:
+        scenario = read_scenario(Path(__file__).with_name(case.scenario_file))
+    else:
+        scenario = community_scenario(
+            case.homes,
+            **case.counts,
+            season=case.season,
+            round_start=round_start(case.season),
+            seed=seed,
+        )
     grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
     options = solve_options(time_limit_s, gap, grid, args.objective, tariff(), args.peak_tolerance)
     prices = tariff().prices(grid)
@@ -216,11 +236,12 @@ def tariff() -> Tariff:
 
 
 def options_of(name: str, args: argparse.Namespace) -> tuple[float, float]:
-    """Time limit [s] and gap option of a case: the command line's, else the case's goal,
-    else the planner's defaults."""
+    """Time limit [s] and gap option of a case: the command line's, else the case's own limit
+    or goal, else the planner's defaults."""
     case = CASES[name]
     quality = case.goal_gap is not None
-    time_limit_s = args.time_limit or (case.goal_s if quality else DEFAULT_TIME_LIMIT_S)
+    time_limit_s = args.time_limit or case.limit_s or (case.goal_s if quality else None)
+    time_limit_s = time_limit_s or DEFAULT_TIME_LIMIT_S
     gap = args.gap if args.gap is not None else (case.goal_gap if quality else DEFAULT_GAP)
     return float(time_limit_s), float(gap)
 

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from elfe_ems.devices import model_for
+from elfe_ems.devices.thermostatic_heater import ThermostaticHeaterModel
 from elfe_ems.planner import SolveOptions, solve
 from elfe_ems.planner.colgen import generate_columns
 from elfe_ems.planner.model import import_weight_h
 from elfe_ems.planner.polish import polish
-from elfe_ems.scenario import Scenario
+from elfe_ems.scenario import Scenario, ThermostaticHeaterSpec
 from elfe_ems.synthetic import community_scenario
 from elfe_ems.timegrid import Grid
 
@@ -56,3 +57,36 @@ def test_polish_never_raises_the_import(heaters: Scenario) -> None:
     assert import_kwh(polished) < import_kwh(start)
     for model, x in zip(models, polished, strict=True):
         assert model._holds_band(model.decisions_from_solution(x))
+
+
+def test_heater_out_of_reach_is_searched_within_its_miss_budget() -> None:
+    """A band cut to 0.3 K (less than a step of heating moves the room) is out of reach: the
+    heater still has its own search, whose schedules keep within the least miss and whose
+    bound is below the least-miss schedule's cost; the plan misses it by no more."""
+    scenario = community_scenario(
+        thermostatic_heaters=3, season="winter", round_start=WINTER_8H, seed=5
+    )
+    first = scenario.devices[0]
+    assert isinstance(first, ThermostaticHeaterSpec)
+    narrow = first.model_copy(update={"comfort_max_c": [t + 0.3 for t in first.comfort_min_c]})
+    scenario = scenario.model_copy(update={"devices": [narrow, *scenario.devices[1:]]})
+    grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
+    model = model_for(narrow, grid, scenario)
+    assert isinstance(model, ThermostaticHeaterModel)
+    assert model.miss_budget_k > 0
+    assert model.has_own_search()
+    steps = grid.steps
+    cost = np.concatenate([np.linspace(1.0, 2.0, steps), np.zeros(model.block().n_vars - steps)])
+    found = model.cheapest_decisions(cost)
+    assert found is not None
+    assert model._within_budget(found)
+    least_miss_x = model.solution_from_decisions(model.least_heating)
+    bound = model.cost_lower_bound(cost)
+    assert bound is not None
+    assert bound <= cost @ model.solution_from_decisions(found) + 1e-9
+    assert bound <= cost @ least_miss_x + 1e-9
+    # HiGHS gets the time left with a miss budget: a short limit keeps the test short
+    plan, _ = solve(scenario, SolveOptions(time_limit_s=2, gap=1e-4, peak_tolerance=0))
+    planned = np.asarray(plan.devices[0].decisions)
+    assert model._total_miss_k(planned) <= model.miss_budget_k * (1 + 1e-6) + 1e-5
+    assert plan.solver.lower_bound_wh <= plan.import_wh

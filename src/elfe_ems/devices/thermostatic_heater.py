@@ -16,17 +16,20 @@ Variables: ``u`` (binary), ``T[1..N]`` and switch counters ``w[k] >= u[k] - u[k-
 Band out of reach
 -----------------
 Whether the band can be held depends on this heater alone, so it is settled here, before the
-community is planned: the least-heating thermostat is tried first; if it misses the band, a
-small MILP of this heater alone gives the least total miss ``m`` [K·step]. The community model
-then has miss variables ``lo[k]``, ``hi[k]`` >= 0 [K] with ``sum(lo + hi) <= m``: the band is
-missed by the least total amount, never infeasible, and the import stays the only objective
-(``[WARN_CONSTRAINT]`` with the miss). A reachable band is a hard constraint.
+community is planned: the least-heating thermostat is tried first; if it misses the band, the
+dynamic programme (:mod:`thermal_dp`) looks for the least heating that holds it, then for the
+least total miss ``m`` [K·step], proven by its lower bound (a small MILP of this heater alone is
+the fallback when that bound does not prove it). The community model then has miss variables
+``lo[k]``, ``hi[k]`` >= 0 [K] with ``sum(lo + hi) <= m``: the band is missed by the least total
+amount, never infeasible, and the import stays the only objective (``[WARN_CONSTRAINT]`` with
+the miss). A reachable band is a hard constraint.
 
 Own search
 ----------
-With a reachable band, the heater answers the planner's "cheapest schedule for this cost per
-step" and "a proven lower bound on it" by dynamic programming over the room temperature
-(:mod:`thermal_dp`), which the MILP solver finds hard (see ``planner/polish.py``).
+The heater answers the planner's "cheapest schedule for this cost per step" and "a proven
+lower bound on it" by dynamic programming over the room temperature (:mod:`thermal_dp`),
+which the MILP solver finds hard (see ``planner/polish.py``); with a miss budget, over the
+schedules that keep within it.
 """
 
 from __future__ import annotations
@@ -41,8 +44,16 @@ from elfe_ems.scenario import Scenario, ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
 MISS_TOLERANCE_K = 1e-5  # per step: a band held within this is held (floating-point noise)
-LEAST_MISS_TIME_LIMIT_S = 10.0
+# The warning states the least miss in K·h to 0.01: a miss found within half of that of its
+# proven bound is the least possible
+LEAST_MISS_RESOLUTION_KH = 0.005
+LEAST_MISS_BUCKETS = (1024, 4096, 16384, 65536)  # the dynamic programme's, finer in turn
+LEAST_MISS_SCHEDULE_LEVELS = 2  # finer schedules found no less miss, at 20-300 times the time
+LEAST_MISS_TIME_LIMIT_S = 1.0  # a run of the fallback MILP
 DP_BUCKETS = 1024  # temperatures kept per step by the dynamic programme (thermal_dp)
+# With a miss budget (the least miss, nearly), a K·step of miss weighs in the own search as
+# much as this many steps of the dearest heating: the states of least miss are kept
+MISS_STEER = 1000.0
 
 
 class ThermostaticHeaterModel(DeviceModel):
@@ -122,12 +133,42 @@ class ThermostaticHeaterModel(DeviceModel):
         return self._total_miss_k(decisions) <= self.miss_budget_k + MISS_TOLERANCE_K
 
     def _least_miss(self) -> tuple[float, bool]:
-        """Least total miss of the band [K·step] found, and whether it is proven least.
+        """Least total miss of the band [K·step] found, and whether it is proven least (within
+        :data:`LEAST_MISS_RESOLUTION_KH`). Sets ``least_heating`` to decisions that achieve it.
 
-        Sets ``least_heating`` to decisions that achieve it. HiGHS is tried with presolve,
-        then without (its presolve has failed on some of these small models).
+        The dynamic programme (:mod:`thermal_dp`) first looks for the least heating that holds
+        the band (a thermostat misses bands that only zig-zag heating holds); failing that, for
+        the least miss on ever finer buckets, its soft band no wider than the least miss found,
+        until its bound proves it. A small MILP of this heater alone is the fallback when no
+        bound does.
         """
+        steps = self.grid.steps
+        holding = thermal_dp.cheapest_schedule(self._room(), np.ones(steps), DP_BUCKETS)
+        if holding is not None and self._holds_band(holding):
+            self.least_heating = holding
+            return 0.0, True
         miss = self._total_miss_k(self.least_heating)
+        resolution_k = LEAST_MISS_RESOLUTION_KH / self.grid.step_h
+        bound = 0.0
+        for level, buckets in enumerate(LEAST_MISS_BUCKETS):
+            room = self._room(slack_k=miss)
+            budget = miss + MISS_TOLERANCE_K  # keeps the trajectory that achieves ``miss``
+            if level < LEAST_MISS_SCHEDULE_LEVELS:
+                found = thermal_dp.cheapest_schedule(room, np.zeros(steps), buckets, 1.0, budget)
+                if found is not None and self._total_miss_k(found) < miss:
+                    self.least_heating, miss = found, self._total_miss_k(found)
+            least = thermal_dp.cost_lower_bound(room, np.zeros(steps), buckets, 1.0, budget)
+            bound = max(bound, least)
+            if miss - bound <= resolution_k:
+                return miss, True
+        return self._least_miss_milp(miss, bound, resolution_k)
+
+    def _least_miss_milp(
+        self, miss: float, bound: float, resolution_k: float
+    ) -> tuple[float, bool]:
+        """:meth:`_least_miss` by HiGHS (with presolve, then without: its presolve has failed
+        on some of these small models), from a ``miss`` found and a proven ``bound``, until
+        they are within ``resolution_k`` [K·step] or :data:`LEAST_MISS_TIME_LIMIT_S` a run."""
         cols = self._columns(with_miss=True)
         matrix, lower, upper = self._rows(cols, with_switches=False)
         cost = np.zeros(cols["n"])
@@ -144,7 +185,7 @@ class ThermostaticHeaterModel(DeviceModel):
                 options={
                     "time_limit": LEAST_MISS_TIME_LIMIT_S,
                     "presolve": presolve,
-                    "mip_rel_gap": 0.0,  # "least possible" means least, not within 1e-4
+                    "mip_rel_gap": resolution_k / miss,
                 },
             )
             if result.x is not None:
@@ -152,7 +193,10 @@ class ThermostaticHeaterModel(DeviceModel):
                 found = self._total_miss_k(decisions)
                 if found < miss:
                     self.least_heating, miss = decisions, found
-            if result.status == 0:  # optimal
+            dual_bound = result.get("mip_dual_bound")
+            if dual_bound is not None and np.isfinite(dual_bound):
+                bound = max(bound, float(dual_bound))
+            if miss - bound <= resolution_k:
                 return miss, True
         return miss, False
 
@@ -253,39 +297,55 @@ class ThermostaticHeaterModel(DeviceModel):
             constant_w=np.zeros(n),
         )
 
-    def _room(self) -> thermal_dp.RoomDynamics | None:
-        """The dynamic programme's view of this heater; None with a miss budget (a band out
-        of reach is left to the MILP, which spreads the least miss)."""
-        if self.miss_budget_k > 0:
-            return None
+    def _room(self, slack_k: float = 0.0) -> thermal_dp.RoomDynamics:
+        """The dynamic programme's view of this heater: its band held (within
+        :data:`MISS_TOLERANCE_K`), or with ``slack_k`` > 0 a soft band, left by up to that,
+        whose misses count from the band itself (as :meth:`_misses_k`)."""
+        tolerance_k = 0.0 if slack_k > 0 else MISS_TOLERANCE_K
         return thermal_dp.RoomDynamics(
             decay=self.decay,
             drive_c=(1 - self.decay) * self.outdoor_temp_c,
             rise_k=self.heat_rise_k,
             initial_c=self.spec.initial_temp_c,
-            low_c=self.low_c - MISS_TOLERANCE_K,
-            high_c=self.high_c + MISS_TOLERANCE_K,
+            low_c=self.low_c - tolerance_k,
+            high_c=self.high_c + tolerance_k,
+            slack_k=slack_k,
         )
 
     def has_own_search(self) -> bool:
+        return True
+
+    def has_tight_bound(self) -> bool:
+        """Within a miss budget, the bound's intervals only approach the budget (the least
+        miss): looser than HiGHS proves on small heaters."""
         return self.miss_budget_k == 0
+
+    def _search_room(self) -> tuple[thermal_dp.RoomDynamics, float]:
+        """The room of the own search and its miss budget [K·step], as the block's row counts
+        it (a band within reach: the band held, no miss)."""
+        if self.miss_budget_k == 0:
+            return self._room(), 0.0
+        budget_k = self.miss_budget_k * (1 + 1e-6) + MISS_TOLERANCE_K
+        return self._room(slack_k=budget_k), budget_k
 
     def cheapest_decisions(self, column_cost: FloatArray) -> IntArray | None:
         """The dynamic programme's schedule (:mod:`thermal_dp`) for the cost of the on/off
-        columns (the other columns draw no power)."""
-        room = self._room()
-        if room is None:
-            return None
-        schedule = thermal_dp.cheapest_schedule(room, column_cost[: self.grid.steps], DP_BUCKETS)
-        if schedule is None or not self._holds_band(schedule):
+        columns (the other columns draw no power), within the miss budget if any."""
+        room, budget_k = self._search_room()
+        on_cost = column_cost[: self.grid.steps]
+        miss_cost = MISS_STEER * (float(np.abs(on_cost).max()) + 1.0) if budget_k else 0.0
+        schedule = thermal_dp.cheapest_schedule(room, on_cost, DP_BUCKETS, miss_cost, budget_k)
+        if schedule is None or not self._within_budget(schedule):
             return None
         return schedule
 
     def cost_lower_bound(self, column_cost: FloatArray) -> float | None:
-        room = self._room()
-        if room is None or np.any(column_cost[self.grid.steps :] != 0):
+        if np.any(column_cost[self.grid.steps :] != 0):
             return None
-        return thermal_dp.cost_lower_bound(room, column_cost[: self.grid.steps], DP_BUCKETS)
+        room, budget_k = self._search_room()
+        return thermal_dp.cost_lower_bound(
+            room, column_cost[: self.grid.steps], DP_BUCKETS, max_miss=budget_k
+        )
 
     def decisions_from_solution(self, x: FloatArray) -> IntArray:
         return np.round(x[: self.grid.steps]).astype(np.int64)

@@ -13,8 +13,10 @@ Stages, within the time limit (see ``docs/planner.md``):
 2. devices with a search of their own (thermostatic heaters) are polished by it, the other
    blocks by the MILP with those fixed, in turn; then the Lagrangian bound of those devices
    lifts the LP bound (:mod:`polish`);
-3. while the gap is not proven: HiGHS on the kept candidates, then on the full model (not
-   with more than :data:`MILP_MAX_SEARCHABLE` heaters: their own search and bound stand);
+3. while the gap is not proven: HiGHS on the kept candidates, then on the full model (with
+   devices that have a search of their own and a tight bound, for
+   :data:`MILP_SHARE_WITH_OWN_SEARCH` of the time limit at most (or 2 s), and not at all with
+   more than :data:`MILP_MAX_SEARCHABLE` devices with their own search: theirs stand);
 4. the peak stage, if asked (:mod:`peak`);
 5. the tie-break (:mod:`tiebreak`), which raises neither the objective nor the peak.
 """
@@ -51,12 +53,17 @@ GAP_TOLERANCE = 1e-9  # a gap this close to the option is within it (floating-po
 MIN_FULL_MILP_S = 1.0  # time left below which the full MILP is not started
 TIEBREAK_SHARE = 0.1  # of the time limit, at most, for the heaters' fewest-switches pass
 PEAK_SHARE = 0.25  # of the time limit, at most, for the peak stage
+# With devices that have a search of their own and a tight bound (heaters), HiGHS improves
+# neither their plan nor their bound (35 heaters of 200 homes: 17 s to the time limit, gap
+# 2.1e-4 unchanged), but proves small models at once: it gets at most this share of the time
+# limit (or two seconds, so that the full MILP may start after the kept candidates' one); with
+# a looser bound (a heater's miss budget) it may prove what they do not. Above
+# MILP_MAX_SEARCHABLE such devices it gets nothing: its root cut separation on their rows ran
+# 30 s past a 15 s time limit on 500 heaters (HiGHS 1.16; see docs/benchmarks.md).
+MILP_SHARE_WITH_OWN_SEARCH = 0.1
+MILP_MAX_SEARCHABLE = 100
 ABSOLUTE_GAP = 1e-6  # 1 mWh (or its cost) from the bound is proven optimal (HiGHS's default)
 PEAK_STEP_W = 1e-3  # a peak lower by less than this is no lower
-# Above this many devices with a search of their own (heaters), HiGHS is not given the whole
-# model: it improves neither their plan nor their bound, and its root cut separation on their
-# rows ran 30 s past a 15 s time limit on 500 heaters (HiGHS 1.16; see docs/benchmarks.md).
-MILP_MAX_SEARCHABLE = 100
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,12 @@ class Search:
                     self._deadline(),
                 )
         if not self._within_gap(self.objective(x)) and len(self.searchable) <= MILP_MAX_SEARCHABLE:
-            x = self._milp(x, candidates)
+            milp_s = self.remaining_s()
+            tight = all(self.models[i].has_tight_bound() for i in self.searchable)
+            if self.searchable and tight:  # enough to start the full MILP after the kept one
+                share_s = MILP_SHARE_WITH_OWN_SEARCH * self.options.time_limit_s
+                milp_s = min(milp_s, max(share_s, 2 * MIN_FULL_MILP_S))
+            x = self._milp(x, candidates, milp_s)
         status: SolverStatus = "optimal" if self._within_gap(self.objective(x)) else "feasible"
         peak_w = None
         if self.options.peak_tolerance > 0 and self.remaining_s() > 0:
@@ -232,22 +244,27 @@ class Search:
             self._deadline(),
         )
 
-    def _milp(self, x: list[np.ndarray], candidates: list[np.ndarray] | None) -> list[np.ndarray]:
+    def _milp(
+        self, x: list[np.ndarray], candidates: list[np.ndarray] | None, time_s: float
+    ) -> list[np.ndarray]:
         """HiGHS from ``x`` on the kept candidates, then on the full model while the gap is
-        not proven and time is left; the best plan found (``x`` when none is better)."""
+        not proven and time is left (``time_s`` at most); the best plan found (``x`` when none
+        is better)."""
+        until = time.perf_counter() + time_s
         objective = self.objective(x)
         for restricted in [candidates, None] if candidates is not None else [None]:
-            if self._within_gap(objective) or self.remaining_s() <= 0:
+            left_s = min(self.remaining_s(), until - time.perf_counter())
+            if self._within_gap(objective) or left_s <= 0:
                 break
             if restricted is None and candidates is not None:
-                if self.remaining_s() <= MIN_FULL_MILP_S:
+                if left_s <= MIN_FULL_MILP_S:
                     break
                 log.info(
                     "gap %.2e above %.2e on kept candidates: full MILP",
                     relative_gap(objective, self.bound),
                     self.options.gap,
                 )
-            solved = self._solve(x, restricted)
+            solved = self._solve(x, restricted, time_s=left_s)
             if solved is None:  # no better plan in the time left: x stands
                 continue
             found, found_objective, dual_bound = solved
@@ -283,11 +300,13 @@ class Search:
         start: list[np.ndarray],
         candidates: list[np.ndarray] | None,
         fixed: set[int] | None = None,
+        time_s: float | None = None,
     ) -> tuple[list[np.ndarray], float, float] | None:
         """MILP from ``start``, on the kept ``candidates`` of the choice blocks (all if None),
-        the ``fixed`` blocks' integer columns fixed at ``start``: block solutions, objective,
-        and the dual bound (-inf unless every candidate was in it and nothing was fixed: only
-        then is it valid for the full model); None when HiGHS gave no solution."""
+        the ``fixed`` blocks' integer columns fixed at ``start``, within ``time_s`` (default:
+        the time left): block solutions, objective, and the dual bound (-inf unless every
+        candidate was in it and nothing was fixed: only then is it valid for the full model);
+        None when HiGHS gave no solution."""
         blocks = list(self.blocks)
         start = list(start)
         for i in fixed or ():
@@ -307,7 +326,8 @@ class Search:
             np.zeros(self.grid.steps),
         )
         warm = np.concatenate([import_columns(self.base_load_w + flex_w), *start])
-        result = run_mip(new_solver(milp), warm, self.remaining_s(), self.options.gap)
+        time_s = self.remaining_s() if time_s is None else min(time_s, self.remaining_s())
+        result = run_mip(new_solver(milp), warm, time_s, self.options.gap)
         if result.x is None:
             return None
         x = [result.x[milp.block_slice(i)] for i in range(len(blocks))]
