@@ -356,12 +356,36 @@ def pilot_wire_periods(h: Horizon, dev: Device) -> list[tuple[int, int, int]]:
     return periods
 
 
+def _pilot_wire_runs(
+    dev: Device, decisions: Sequence[int], first: int, end: int, relaxed: bool
+) -> list[str]:
+    """The window rule on a period: at most ``window - least`` eco steps in any ``window``
+    consecutive steps of it (the whole period when shorter), the period in progress at the
+    round start going on from its ``applied_before`` steps. Relaxed: a run whose applied steps
+    leave too few comfort steps needs comfort on all its planned steps instead."""
+    window = dev.get("window_steps", 4)
+    least = dev.get("min_comfort_in_window", 3)
+    applied = list(dev.get("applied_before") or []) if first == 0 else []
+    values = applied + list(decisions[first:end])  # values[i] is step first - len(applied) + i
+    if len(values) < window:
+        runs = [(0, len(values), max(0, len(values) - (window - least)))]
+    else:
+        runs = [(i, i + window, least) for i in range(len(values) - window + 1)]
+    problems = []
+    for i, j, rule in runs:
+        need = rule
+        if relaxed:  # the applied comfort steps of the run and all its planned steps
+            need = min(rule, sum(values[i : min(j, len(applied))]) + j - max(i, len(applied)))
+        if sum(values[i:j]) < need:
+            s, e = i - len(applied) + first, j - len(applied) + first
+            problems.append(f"run [{s}, {e}): {sum(values[i:j])} comfort steps, need {need}")
+    return problems
+
+
 def _pilot_wire(
     scenario: Scenario, dev: Device, decisions: Sequence[int], relaxed: bool
 ) -> list[str]:
     h = Horizon.of(scenario)
-    window = dev.get("window_steps", 4)
-    least = dev.get("min_comfort_in_window", 3)
     periods = pilot_wire_periods(h, dev)
     covered = {k for first, end, _ in periods for k in range(first, end)}
     problems = [
@@ -370,19 +394,11 @@ def _pilot_wire(
         if decisions[k] and k not in covered
     ]
     for first, end, owed in periods:
-        length = end - first
-        need_owed = min(owed, length) if relaxed else owed
+        need_owed = min(owed, end - first) if relaxed else owed
         given = sum(decisions[first:end])
         if given < need_owed:
             problems.append(f"period [{first}, {end}): {given} comfort steps, {need_owed} owed")
-        runs = [(s, s + window) for s in range(first, end - window + 1)]
-        for s, e in runs:
-            if sum(decisions[s:e]) < least:
-                problems.append(f"window [{s}, {e}): fewer than {least} comfort steps")
-        if not runs:  # a period shorter than the window is one run
-            need = max(0, length - (window - least))
-            if given < need:
-                problems.append(f"short period [{first}, {end}): {given} comfort, need {need}")
+        problems += _pilot_wire_runs(dev, decisions, first, end, relaxed)
     return problems
 
 

@@ -49,8 +49,11 @@ period before ``round_start`` whose applied decision (as commande applied it, se
 period runs past the horizon the horizon's part owes its pro-rata share, rounded up (nothing is
 pushed past the horizon to look free, and nothing past it is forced into it). Each period is
 then cut to the horizon; 4-step windows with at least 3 comfort steps (at most 25 % eco in any
-hour). Periods are built from the day before the round start's, so a programme that never
-breaks (comfort all day, every day) counts its period from that day's midnight.
+hour). The windows that straddle the round start count the decisions applied on the period's
+last 3 steps before it (``applied_before``, from the same applied decisions; it stops at a step
+without any published decision, whose decision is unknown). Periods are built from the day
+before the round start's, so a programme that never breaks (comfort all day, every day) counts
+its period from that day's midnight.
 
 Rules and repairs per kind
 --------------------------
@@ -617,11 +620,9 @@ class _Builder:
             (start + (a - start) // step_s * step_s, start - (start - b) // step_s * step_s)
             for a, b in self._comfort_intervals(row.programme, notes)
         ]
-        periods = [
-            self._comfort_period(row.device_id, period, forced_eco_pct)
-            for period in merge_intervals(snapped)
-            if period[1] > start and period[0] < self.grid.end
-        ]
+        merged = [p for p in merge_intervals(snapped) if p[1] > start and p[0] < self.grid.end]
+        periods = [self._comfort_period(row.device_id, p, forced_eco_pct) for p in merged]
+        in_progress = [a for a, _ in merged if a < start]
         return PilotWireHeaterSpec(
             type="pilot_wire_heater",
             id=row.device_id,
@@ -631,7 +632,23 @@ class _Builder:
             comfort_periods=periods,
             window_steps=PILOT_WINDOW_STEPS,
             min_comfort_in_window=PILOT_MIN_COMFORT_IN_WINDOW,
+            applied_before=self._applied_before(row.device_id, in_progress[0])
+            if in_progress
+            else [],
         )
+
+    def _applied_before(self, device_id: int, period_start: int) -> list[int]:
+        """The decisions applied on the last ``PILOT_WINDOW_STEPS - 1`` steps before the round
+        start that are in the period beginning at ``period_start`` [Unix s], oldest first;
+        only those after the latest step without any published decision."""
+        step_s, start = self.grid.step_s, self.grid.round_start
+        applied: list[int] = []
+        for t in range(start - step_s, period_start - 1, -step_s)[: PILOT_WINDOW_STEPS - 1]:
+            decision = self.history.applied_decision(device_id, t, step_s)
+            if decision is None:
+                break
+            applied.append(decision)
+        return applied[::-1]
 
     def _comfort_period(
         self, device_id: int, period: Interval, forced_eco_pct: float

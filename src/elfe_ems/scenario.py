@@ -112,7 +112,14 @@ class ComfortPeriod(_Strict):
 
 
 class PilotWireHeaterSpec(DeviceSpec):
-    """Heater switched between comfort and eco by its pilot wire."""
+    """Heater switched between comfort and eco by its pilot wire.
+
+    ``applied_before`` (optional, 0/1, oldest first, at most ``window_steps - 1``): the
+    decisions already applied on the steps just before ``round_start`` that lie in the comfort
+    period in progress at ``round_start`` (the last one is the step ending at
+    ``round_start``). The runs of ``window_steps`` steps that begin among them count them.
+    Empty or absent: none (the period begins at ``round_start``, or nothing is known).
+    """
 
     type: Literal["pilot_wire_heater"]
     eco_power_w: NonNegative
@@ -120,6 +127,11 @@ class PilotWireHeaterSpec(DeviceSpec):
     comfort_periods: list[ComfortPeriod]
     window_steps: Annotated[int, Field(ge=1)] = 4
     min_comfort_in_window: Annotated[int, Field(ge=0)] = 3
+    applied_before: list[Annotated[int, Field(ge=0, le=1)]] = Field(
+        default_factory=list,
+        description="Decisions applied on the steps just before round_start in the comfort "
+        "period in progress, oldest first, at most window_steps - 1.",
+    )
 
     @model_validator(mode="after")
     def _window_rule(self) -> PilotWireHeaterSpec:
@@ -127,6 +139,11 @@ class PilotWireHeaterSpec(DeviceSpec):
             raise ValueError(
                 f"min_comfort_in_window ({self.min_comfort_in_window}) is above "
                 f"window_steps ({self.window_steps})"
+            )
+        if len(self.applied_before) >= self.window_steps:
+            raise ValueError(
+                f"applied_before holds {len(self.applied_before)} steps, at most "
+                f"window_steps - 1 ({self.window_steps - 1})"
             )
         return self
 

@@ -218,6 +218,7 @@ EXPECTED = [
             ComfortPeriod(start=R, end=1_792_900_800, min_comfort_steps=12),
             ComfortPeriod(start=1_792_971_000, end=1_792_972_800, min_comfort_steps=2),
         ],
+        applied_before=[1, 0, 1],  # the second row's last 3 columns before R
     ),
     # 23:00-01:00 crosses midnight: Saturday's ended at R-1h; Sunday 23:00 CET = 22:00Z
     # (R+22h) -> Monday 01:00 CET = R+24h, 8 steps, all owed (NULL percentage -> 0 % eco).

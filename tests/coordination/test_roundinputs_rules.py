@@ -254,6 +254,31 @@ def test_comfort_owed_is_less_the_comfort_already_given(history: PlanHistory, ow
     assert (spec.window_steps, spec.min_comfort_in_window) == (4, 3)
 
 
+@pytest.mark.parametrize(
+    ("programme_start_s", "history", "applied"),
+    [
+        # Saturday 20:00-22:00 CET = S-1h..S+1h. Applied at S-45min, S-30min, S-15min: the row
+        # of S-1h's column 1 (0), then the row of S-30min's columns 0 (0) and 1 (1)
+        (72_000, PlanHistory({3: [_row(S - H, 0, 2), _row(S - 1800, 1)]}), [0, 0, 1]),
+        # nothing published at S-45min: the decisions from S-30min only
+        (72_000, PlanHistory({3: [_row(S - 1800, 0)]}), [1, 0]),
+        (72_000, PlanHistory(), []),
+        # 4 steps applied since S-1h: the last 3 only (a window is 4 steps)
+        (72_000, PlanHistory({3: [_row(S - H, 1, 2, 3)]}), [1, 1, 1]),
+        # a period from 20:30 CET (S-30min): its own 2 steps only
+        (73_800, PlanHistory({3: [_row(S - H, *range(96))]}), [1, 1]),
+        # a period from 21:00 CET (S) is not in progress: nothing
+        (75_600, PlanHistory({3: [_row(S - H, *range(96))]}), []),
+    ],
+)
+def test_applied_before_is_the_last_applied_steps_of_the_period_in_progress(
+    programme_start_s: int, history: PlanHistory, applied: list[int]
+) -> None:
+    pilot = replace(PILOT, programme=_weekend(programme_start_s, 79_200))
+    (spec,), _ = _build(history=history, pilot_wire_heaters=(pilot,))
+    assert spec.applied_before == applied
+
+
 def test_a_period_past_the_horizon_owes_its_share_in_the_horizon() -> None:
     # 21:00-01:00, 16 steps, owes ceil(70 % x 16 = 11.2) = 12. Saturday's: 21:00 CET = 20:00Z
     # (S) to Sunday 01:00 CET = 00:00Z (S+4h), all in the horizon. Sunday's: 21:00 CEST =

@@ -11,9 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import oracle
 from elfe_ems.devices.pilot_wire_heater import PilotWireHeaterModel
-from elfe_ems.scenario import PilotWireHeaterSpec
+from elfe_ems.scenario import PilotWireHeaterSpec, ScenarioError, parse_scenario
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]
@@ -177,3 +180,109 @@ def test_periods_snapped_and_cut_to_the_horizon() -> None:
     # wholly before or after the horizon: nothing
     assert covered(t[-4 + 4], t[0 + 4]) == []
     assert covered(t[8 + 4], t[12 + 4]) == []
+
+
+# --- the period in progress at the round start: windows straddling it -------------------
+
+
+@pytest.mark.parametrize(
+    ("applied", "period_end", "expected"),
+    [
+        # applied comfort, comfort, eco: the run [-3, 1) needs comfort at 0, [-2, 2) at 0-1,
+        # [-1, 3) at 0-2 (it holds the applied eco). The next eco is then at 3 at the
+        # earliest and the one after at 7: 2 eco, the most 8 steps allow from there.
+        ([1, 1, 0], 8, [1, 1, 1, 0, 1, 1, 1, 0, 0, 0]),
+        # nothing applied: 2 eco too, with the fewest switches to comfort (eco at 0 and 7)
+        ([], 8, [0, 1, 1, 1, 1, 1, 1, 0, 0, 0]),
+        # span of 1 applied eco + 2 steps: one run of 3 with at most 1 eco: both comfort
+        ([0], 2, [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ],
+)
+def test_windows_straddling_the_round_start_count_the_applied_steps(
+    ems: Any,
+    heater: Callable[..., Spec],
+    applied: list[int],
+    period_end: int,
+    expected: list[int],
+) -> None:
+    spec = heater([(0, period_end, 0)], applied_before=applied)
+    device = ems.device(ems.plan(ems.scenario([1000.0] * 10, [spec])))
+    assert device.warnings == []
+    assert device.decisions == expected
+    assert eco_runs_ok(applied + device.decisions, 0, len(applied) + period_end, 4, 3)
+
+
+def test_applied_steps_that_break_the_rule_relax_it_by_the_least(
+    ems: Any, heater: Callable[..., Spec], caplog: pytest.LogCaptureFixture
+) -> None:
+    # applied eco, eco, comfort: the run [-3, 1) holds 2 eco whatever step 0 is, so it is
+    # relaxed to comfort at 0; [-2, 2) still holds (comfort at 0 and 1), [-1, 3) too. In the
+    # 7-step period, eco at 2 and 6 (4 apart) is then the only way to 2 eco.
+    spec = heater([(0, 7, 0)], applied_before=[0, 0, 1])
+    with caplog.at_level(logging.WARNING):
+        device = ems.device(ems.plan(ems.scenario([1000.0] * 8, [spec])))
+    assert device.status == "planned"
+    assert device.decisions == [1, 1, 0, 1, 1, 1, 0, 0]
+    assert device.warnings == [
+        "[WARN_CONSTRAINT] the 3 steps applied before the round start hold 2 eco: the window "
+        "rule cannot hold, comfort on steps [0, 1)"
+    ]
+    assert any(r.getMessage().startswith("[WARN_CONSTRAINT] device 1") for r in caplog.records)
+
+
+def test_applied_steps_without_a_period_in_progress_are_ignored(
+    ems: Any, heater: Callable[..., Spec]
+) -> None:
+    spec = heater([(2, 6, 0)], applied_before=[0, 0, 0])
+    device = ems.device(ems.plan(ems.scenario([1000.0] * 8, [spec])))
+    (warning,) = device.warnings
+    assert warning.startswith("[WARN_IGNORED] applied_before given but no comfort period")
+    assert sum(device.decisions[2:6]) == 3  # the period's own rule only
+
+
+def test_applied_steps_are_at_most_one_window_less_one(
+    ems: Any, heater: Callable[..., Spec]
+) -> None:
+    spec = heater([(0, 4, 0)], applied_before=[1, 1, 1, 1])
+    with pytest.raises(ScenarioError, match="applied_before holds 4 steps, at most"):
+        parse_scenario(ems.scenario([0.0] * 4, [spec]))
+
+
+# the ems fixture is stateless: sharing it between examples is safe
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    applied=st.lists(st.integers(0, 1), max_size=3),
+    period_end=st.integers(1, 10),
+    owed=st.integers(0, 4),
+    net=st.lists(st.sampled_from([-1000.0, 0.0, 1000.0]), min_size=10, max_size=10),
+)
+def test_plans_keep_the_straddling_windows_by_the_oracle(
+    ems: Any,
+    heater: Callable[..., Spec],
+    applied: list[int],
+    period_end: int,
+    owed: int,
+    net: list[float],
+) -> None:
+    """A plan keeps the oracle's rules, the windows that straddle the round start included.
+    It warns only when comfort owed exceeds the period or the applied steps hold 2 eco (the
+    earliest run that straddles the round start holds them all, and allows one)."""
+    spec = heater([(0, period_end, owed)], applied_before=applied)
+    raw = ems.scenario(net, [spec])
+    device = ems.device(ems.plan(raw))
+    assert oracle.violations(raw, spec, device.decisions, relaxed=bool(device.warnings)) == []
+    assert bool(device.warnings) == (applied.count(0) > 1 or owed > period_end)
+
+
+def test_the_oracle_counts_the_applied_steps(ems: Any, heater: Callable[..., Spec]) -> None:
+    # eco at 0 after an applied eco at -1: 2 eco in the run [-1, 3)
+    spec = heater([(0, 8, 0)], applied_before=[1, 1, 0])
+    raw = ems.scenario([0.0] * 10, [spec])
+    assert oracle.violations(raw, spec, [0, 1, 1, 1, 1, 1, 1, 0, 0, 0]) == [
+        "run [-3, 1): 2 comfort steps, need 3",
+        "run [-2, 2): 2 comfort steps, need 3",
+        "run [-1, 3): 2 comfort steps, need 3",
+    ]
+    assert oracle.violations(raw, spec, [1, 1, 1, 0, 1, 1, 1, 0, 0, 0]) == []

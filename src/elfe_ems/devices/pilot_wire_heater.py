@@ -13,12 +13,22 @@ horizon. Rows, per period of ``L`` steps:
   than the window is one run, so it has at least ``L - (window_steps - min_comfort_in_window)``
   comfort steps.
 
+The period in progress at the round start (the one covering step 0) goes on from the
+``applied_before`` decisions (the last steps before the round start, applied by earlier
+plans): its runs begin at the first of them, and a run that straddles the round start needs
+``min_comfort_in_window`` less its applied comfort steps from its planned steps. These rows,
+as the others on comfort, are sums over consecutive steps with integer bounds (an interval
+matrix, whose LP optima are integral).
+
 The tie-break keeps the previous plan's decisions, then counts switches to comfort
 (``w[k] >= c[k] - c[k-1]``, eco before a period), so among plans of equal import the heater
 keeps its plan, then switches as little as possible.
 
-Relaxation: comfort owed above the period's length → comfort all period (``[WARN_CONSTRAINT]``).
-A period entirely outside the horizon is ignored.
+Relaxations: comfort owed above the period's length → comfort all period
+(``[WARN_CONSTRAINT]``); applied steps that already hold too many eco steps for a run that
+straddles the round start → comfort on every planned step of that run (``[WARN_CONSTRAINT]``);
+``applied_before`` without a period covering step 0 → ignored (``[WARN_IGNORED]``). A period
+entirely outside the horizon is ignored.
 """
 
 from __future__ import annotations
@@ -59,18 +69,44 @@ class PilotWireHeaterModel(DeviceModel):
             covered[first:end] = True
         self.steps_covered = np.flatnonzero(covered)
         self.extra_w = spec.comfort_power_w - spec.eco_power_w
-        free_eco = spec.window_steps - spec.min_comfort_in_window
         # each row: (first step, end step, least comfort steps in it)
         self._sum_rows: list[tuple[int, int, int]] = []
         for first, end, owed in self.periods:
             self._sum_rows.append((first, end, owed))
-            if end - first < spec.window_steps:
-                self._sum_rows.append((first, end, max(0, end - first - free_eco)))
-            else:
-                self._sum_rows += [
-                    (s, s + spec.window_steps, spec.min_comfort_in_window)
-                    for s in range(first, end - spec.window_steps + 1)
-                ]
+            # the period in progress at the round start goes on from the applied steps
+            self._sum_rows += self._run_rows(first, end, spec.applied_before if first == 0 else [])
+        if spec.applied_before and not any(first == 0 for first, _, _ in self.periods):
+            self.warn(
+                Tag.IGNORED,
+                f"applied_before given but no comfort period covers the round start "
+                f"{grid.iso(grid.round_start)}: ignored",
+            )
+
+    def _run_rows(self, first: int, end: int, applied: list[int]) -> list[tuple[int, int, int]]:
+        """Rows of the window rule on a period of steps [first, end) that goes on from the
+        ``applied`` decisions just before it: each run of ``window_steps`` steps of the span
+        (the whole span when shorter) beginning before ``end``, its least comfort steps less
+        the applied ones, cut to what its planned steps can give (``[WARN_CONSTRAINT]``)."""
+        window, least = self.spec.window_steps, self.spec.min_comfort_in_window
+        span_first = first - len(applied)
+        if end - span_first < window:  # a period shorter than the window is one run
+            runs = [(span_first, end, max(0, end - span_first - (window - least)))]
+        else:
+            runs = [(s, s + window, least) for s in range(span_first, end - window + 1)]
+        rows, forced_end = [], first
+        for s, e, need in runs:
+            given = sum(applied[s - span_first :]) if s < first else 0
+            if need - given > e - first:
+                forced_end = max(forced_end, e)
+            rows.append((max(s, first), e, max(0, min(need - given, e - first))))
+        if forced_end > first:
+            eco = len(applied) - sum(applied)
+            self.warn(
+                Tag.CONSTRAINT,
+                f"the {len(applied)} steps applied before the round start hold {eco} eco: the "
+                f"window rule cannot hold, comfort on steps [{first}, {forced_end})",
+            )
+        return rows
 
     def block(self) -> Block:
         steps = self.grid.steps
