@@ -85,6 +85,8 @@ def dask_client(options: BacktestOptions) -> Iterator[Client]:
     import dask  # noqa: PLC0415 - heavy, only here
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
+    # dask's configuration puts its loggers at INFO; ours decide (-v shows them)
+    logging.getLogger("distributed").setLevel(logging.getLogger().getEffectiveLevel())
     if options.scheduler:
         with Client(options.scheduler) as client:
             yield client
