@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from elfe_ems.config import Settings, redact
+from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources.coordination import MeasuredItems, read_measured_items
-from elfe_ems.store.engine import StoreError, engine_for, error_reason
+from elfe_ems.store.engine import StoreError, database_problem, engine_for
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,9 @@ def database(settings: Settings, name: str) -> Iterator[Engine]:
         with engine_for(url) as engine:
             yield engine
     except (SQLAlchemyError, StoreError) as error:
-        message = redact(error_reason(error), url)
-        log.warning("[WARN_DATABASE] %s database: %s", name, message)
-        raise JobError(f"{name} database: {message}") from None
+        message = database_problem(name, error, url)
+        log.warning("[WARN_DATABASE] %s", message)
+        raise JobError(message) from None
 
 
 def measured_items(settings: Settings) -> MeasuredItems:

@@ -19,7 +19,6 @@ published the round has run: a store that fails to record its success only gets 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, update
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
 from elfe_ems.jobs.registry import JobError
@@ -38,18 +37,12 @@ from elfe_ems.roundinputs import Measurements, PlanHistory, build_devices
 from elfe_ems.scenario import AnyDeviceSpec, Plan, Scenario, write_model
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
-from elfe_ems.store.engine import StoreError, engine_for, error_reason
+from elfe_ems.store.engine import StoreError, database_problem, engine_for, error_reason
 from elfe_ems.store.publish import publish
 from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
-
-MISSING_TABLE = re.compile(r"no such table|relation .* does not exist")
-MISSING_TABLE_HINT = (
-    "run `ems db upgrade` for the store and output tables; the coordination tables belong "
-    "to the ELFE installation"
-)
 
 STEP_S = 900
 DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
@@ -65,10 +58,9 @@ class _DatabaseError(Exception):
     """A database error, with which of the round's three databases it came from."""
 
     def __init__(self, database: str, error: SQLAlchemyError) -> None:
-        super().__init__(f"{database} database: {error_reason(error)}")
-        self.missing_table = isinstance(error, (OperationalError, ProgrammingError)) and bool(
-            MISSING_TABLE.search(error_reason(error))
-        )
+        super().__init__(f"{database} database: {error_reason(error)}")  # the run log's text
+        self.database = database
+        self.error = error
 
 
 @contextmanager
@@ -130,9 +122,8 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
                     redact(error_reason(error), *urls),
                 )
             return outcome
-    except _DatabaseError as error:
-        hint = f" ({MISSING_TABLE_HINT})" if error.missing_table else ""
-        raise RoundError(redact(str(error), *urls) + hint) from None
+    except _DatabaseError as failure:
+        raise RoundError(database_problem(failure.database, failure.error, *urls)) from None
     except (SQLAlchemyError, StoreError, OSError) as error:
         raise RoundError(redact(error_reason(error), *urls)) from None
 

@@ -9,6 +9,7 @@ and write-ahead logging (readers do not block the writer), and their folder is c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +17,15 @@ from sqlite3 import Connection as SQLiteConnection
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
-from elfe_ems.config import mask_url
+from elfe_ems.config import mask_url, redact
+
+MISSING_TABLE = re.compile(r"no such table|relation .* does not exist")
+MISSING_TABLE_HINT = (
+    "run `ems db upgrade` for the store and output tables; the coordination tables belong "
+    "to the ELFE installation"
+)
 
 CONNECT_TIMEOUT_S = 10
 """How long to wait for a PostgreSQL server [s], unless the URL sets ``connect_timeout``."""
@@ -98,3 +105,13 @@ def error_reason(error: Exception) -> str:
     """A database error's own message, on one line (without SQLAlchemy's SQL echo)."""
     cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
     return " ".join(line.strip() for line in str(cause).splitlines() if line.strip())
+
+
+def database_problem(database: str, error: Exception, *urls: str) -> str:
+    """``"<database> database: <reason>"`` for an error met on one of the EMS's databases,
+    without the passwords of ``urls``, with how to create the tables when one is missing."""
+    reason = redact(error_reason(error), *urls)
+    missing = isinstance(error, (OperationalError, ProgrammingError)) and MISSING_TABLE.search(
+        reason
+    )
+    return f"{database} database: {reason}" + (f" ({MISSING_TABLE_HINT})" if missing else "")
