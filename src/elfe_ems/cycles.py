@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elfe_ems.devices.base import Tag
+from elfe_ems.logtags import Tag
 from elfe_ems.timeseries import clean_samples, step_integrals, step_means
 
 log = logging.getLogger(__name__)

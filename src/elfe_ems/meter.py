@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from elfe_ems.devices.base import Tag
+from elfe_ems.logtags import Tag
 from elfe_ems.timeseries import clean_samples, step_integrals
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from elfe_ems.devices.base import Tag
+from elfe_ems.logtags import Tag
 
 log = logging.getLogger(__name__)
 

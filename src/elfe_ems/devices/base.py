@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
+from elfe_ems.logtags import Tag
 from elfe_ems.scenario import DeviceSpec, Scenario
 from elfe_ems.timegrid import Grid
 
@@ -29,15 +29,6 @@ log = logging.getLogger(__name__)
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
-
-
-class Tag(StrEnum):
-    """Log tags, as in the operations manual."""
-
-    CONSTRAINT = "[WARN_CONSTRAINT]"  # a user constraint was relaxed to make a plan
-    IGNORED = "[WARN_IGNORED]"  # a device or part of its data is left out of this round
-    DATABASE = "[WARN_DATABASE]"  # a database or source could not be used as expected
-    IMPOSSIBLE = "[WARN_IMPOSSIBLE]"  # data that make no sense: the device is skipped
 
 
 class SkipDevice(Exception):  # noqa: N818 - it is a control signal, not an error

@@ -25,9 +25,9 @@ import httpx
 from sqlalchemy import Connection, insert
 
 from elfe_ems.config import Settings
-from elfe_ems.devices import Tag
 from elfe_ems.jobs.common import database
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.logtags import Tag
 from elfe_ems.sources import meteo_concept, open_meteo
 from elfe_ems.sources.weather import WeatherError, WeatherPoint, resample
 from elfe_ems.store.tables import weather_forecast, weather_forecast_history

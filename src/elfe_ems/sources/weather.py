@@ -29,7 +29,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import numpy as np
 
-from elfe_ems.devices import Tag
+from elfe_ems.logtags import Tag
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)

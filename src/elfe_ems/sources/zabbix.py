@@ -32,7 +32,7 @@ from zabbix_utils import ZabbixAPI
 from zabbix_utils.exceptions import APINotSupported, APIRequestError, ProcessingError
 
 from elfe_ems.config import Settings
-from elfe_ems.devices.base import Tag
+from elfe_ems.logtags import Tag
 from elfe_ems.sources.measurements import NUMERIC_TYPES, Item, MeasurementError
 
 log = logging.getLogger(__name__)
