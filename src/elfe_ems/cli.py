@@ -21,6 +21,7 @@ from elfe_ems.cli_demo import demo_command
 from elfe_ems.cli_doctor import doctor_command
 from elfe_ems.cli_jobs import job_command, jobs_command, serve_command, systemd_app
 from elfe_ems.cli_web import web_command
+from elfe_ems.config import Settings
 from elfe_ems.jobs.replay import replay
 from elfe_ems.jobs.round import RoundError, run_round
 from elfe_ems.planner import SolveOptions, SolveStats, solve
@@ -60,6 +61,15 @@ def main(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
 
 
+# the defaults of the configuration, so that `ems solve` plans as a round does
+_SETTINGS = Settings.model_fields
+DEFAULT_PEAK_TOLERANCE: float = _SETTINGS["peak_tolerance"].default
+DEFAULT_PEAK_PRICE: float = _SETTINGS["tariff_peak_price"].default
+DEFAULT_OFF_PEAK_PRICE: float = _SETTINGS["tariff_off_peak_price"].default
+DEFAULT_OFF_PEAK: list[str] = _SETTINGS["tariff_off_peak_windows"].default
+DEFAULT_TIMEZONE: str = _SETTINGS["timezone"].default
+
+
 ObjectiveOption = Annotated[
     Objective,
     typer.Option(
@@ -85,14 +95,21 @@ OffPeakOption = Annotated[
     list[str] | None,
     typer.Option(
         "--off-peak",
-        help="Off-peak window HH:MM-HH:MM, local time (repeat for more) [default: 22:00-06:00].",
+        help="Off-peak window HH:MM-HH:MM, local time (repeat for more) "
+        f"[default: {', '.join(DEFAULT_OFF_PEAK)}].",
         show_default=False,
     ),
 ]
 TimezoneOption = Annotated[
     str, typer.Option("--timezone", help="IANA time zone of the off-peak windows.")
 ]
-OFF_PEAK_DEFAULT = ["22:00-06:00"]
+
+
+def _tariff(
+    peak_price: float, off_peak_price: float, off_peak: list[str] | None, zone: str
+) -> Tariff:
+    """The tariff of the command's options (``off_peak`` None: the default windows)."""
+    return Tariff(peak_price, off_peak_price, off_peak or DEFAULT_OFF_PEAK, ZoneInfo(zone))
 
 
 def _options_for(
@@ -122,11 +139,11 @@ def solve_command(
         float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap to stop at.")
     ] = 1e-4,
     objective: ObjectiveOption = Objective.IMPORT,
-    peak_tolerance: PeakToleranceOption = 0.001,
-    peak_price: PeakPriceOption = 0.27,
-    off_peak_price: OffPeakPriceOption = 0.2068,
+    peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
+    peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
+    off_peak_price: OffPeakPriceOption = DEFAULT_OFF_PEAK_PRICE,
     off_peak: OffPeakOption = None,
-    timezone: TimezoneOption = "Europe/Paris",
+    timezone: TimezoneOption = DEFAULT_TIMEZONE,
 ) -> None:
     """Plan a scenario: write the plan file and print a summary."""
     try:
@@ -137,7 +154,7 @@ def solve_command(
             gap,
             objective,
             peak_tolerance,
-            Tariff(peak_price, off_peak_price, off_peak or OFF_PEAK_DEFAULT, ZoneInfo(timezone)),
+            _tariff(peak_price, off_peak_price, off_peak, timezone),
         )
     except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
         raise fail(str(error)) from None
@@ -182,11 +199,11 @@ def replay_command(
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.01)] = 60.0,
     gap: Annotated[float, typer.Option("--gap", min=0.0, max=1.0)] = 1e-4,
     objective: ObjectiveOption = Objective.IMPORT,
-    peak_tolerance: PeakToleranceOption = 0.001,
-    peak_price: PeakPriceOption = 0.27,
-    off_peak_price: OffPeakPriceOption = 0.2068,
+    peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
+    peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
+    off_peak_price: OffPeakPriceOption = DEFAULT_OFF_PEAK_PRICE,
     off_peak: OffPeakOption = None,
-    timezone: TimezoneOption = "Europe/Paris",
+    timezone: TimezoneOption = DEFAULT_TIMEZONE,
 ) -> None:
     """Solve a saved round again and show how the plan and the import differ.
 
@@ -199,7 +216,7 @@ def replay_command(
             gap,
             objective,
             peak_tolerance,
-            Tariff(peak_price, off_peak_price, off_peak or OFF_PEAK_DEFAULT, ZoneInfo(timezone)),
+            _tariff(peak_price, off_peak_price, off_peak, timezone),
         )
         result = replay(scenario, net_load, options)
     except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
