@@ -15,6 +15,7 @@ from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JobError
 
 MARKS = "marks.log"
+RELEASE = "release"  # linger ends when this file exists in the data folder
 
 
 def _mark(settings: Settings, function: str, event: str) -> None:
@@ -43,8 +44,14 @@ def slow(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (job signatur
 
 
 def linger(settings: Settings, now_s: float) -> str:  # noqa: ARG001
-    """Runs 2 s."""
-    return _sleeping(settings, "linger", 2.0)
+    """Runs until the file ``DATA_DIR/release`` exists (at most a minute)."""
+    _mark(settings, "linger", "start")
+    release = settings.data_dir / RELEASE
+    deadline_s = time.monotonic() + 60
+    while not release.exists() and time.monotonic() < deadline_s:
+        time.sleep(0.02)
+    _mark(settings, "linger", "end")
+    return "linger released"
 
 
 def hang(settings: Settings, now_s: float) -> str:  # noqa: ARG001

@@ -1,7 +1,7 @@
 """``ems serve``: jobs at their second, each run a process of its own, never two runs of one
 job at once, timeouts, and a clean stop on SIGINT / SIGTERM.
 
-One serve session (``session`` below, about 10 s) runs the test jobs of ``ems_test_jobs``; the
+One serve session (``session`` below, about 15 s) runs the test jobs of ``ems_test_jobs``; the
 tests read its log records and the marks its job processes wrote. From ``T0``, a whole second
 about 2 s after the start (a job process takes 1 to 3 s to start on a busy machine):
 
@@ -9,16 +9,16 @@ about 2 s after the start (a job process takes 1 to 3 s to start on a busy machi
 job           seconds       timeout  expected
 ============  ============  =======  ===================================================
 crash         T0            30 s     exit code 1, the others go on
-hang          T0            5 s      killed after its timeout
+hang          T0            8 s      killed after its timeout
 slow          every second  30 s     runs 1.5 s (+ its start-up): skips, no overlap
-linger        T0 + 3, + 6   30 s     running at the stop, finishes in the grace time
+linger        T0 + 3, + 6   30 s     running until released, once the stop is logged
 hang-at-stop  T0 + 3        60 s     running at the stop, killed after the grace time
 ============  ============  =======  ===================================================
 
 SIGINT is sent to this process (``serve`` runs in the main thread) once the crash is over,
-hang-at-stop has started and a run of linger is going (runs 2 s: the second is there for a
-machine so busy that the first is over when the rest is ready). A last test runs
-``python -m elfe_ems serve`` and stops it with SIGTERM.
+hang has been killed, hang-at-stop has started and a run of linger is going; linger is
+released (it then finishes within the grace time) once serve has logged the stop, however
+busy the machine. A last test runs ``python -m elfe_ems serve`` and stops it with SIGTERM.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ems_test_jobs import RELEASE
 
 from elfe_ems.config import load_settings
 from elfe_ems.jobs.registry import Job, Schedule
@@ -42,7 +43,7 @@ from elfe_ems.serve import KILL_AFTER_S, Server, serve
 
 TEST_JOBS = Path(__file__).parent  # the folder of ems_test_jobs
 GRACE_S = 3.0
-HANG_TIMEOUT_S = 5
+HANG_TIMEOUT_S = 8  # a job process takes up to 5 s to start on a very busy machine
 START_SLACK_S = 0.5  # a run's process starts within this after its second
 
 
@@ -90,12 +91,14 @@ def _read_marks(path: Path) -> list[tuple[int, str, str, float]]:
 
 
 def _ready_to_stop(session: Session, marks: Path) -> bool:
-    """Whether the crash is over and a run started after it, hang-at-stop is running and a
-    run of linger too."""
+    """Whether the crash is over and a run started after it, hang was killed, hang-at-stop is
+    running and a run of linger too."""
     crashed = session.outcome("crash")
-    if not crashed or not [
-        r for r in session.lines(": started, pid ") if r.created > crashed[0].created
-    ]:
+    if (
+        not session.outcome("hang")
+        or not crashed
+        or not [r for r in session.lines(": started, pid ") if r.created > crashed[0].created]
+    ):
         return False
     events = {(p, f, event) for p, f, event, _at in _read_marks(marks)}
     hanging = [p for p in session.pids("hang-at-stop") if (p, "hang", "start") in events]
@@ -108,10 +111,14 @@ def _ready_to_stop(session: Session, marks: Path) -> bool:
 
 
 def _interrupt_when_ready(session: Session, marks: Path, deadline_s: float) -> None:
-    """SIGINT once :func:`_ready_to_stop` (or at the deadline: the tests then fail)."""
+    """SIGINT once :func:`_ready_to_stop` (or at the deadline: the tests then fail), then
+    release linger once the stop is logged."""
     while time.time() < deadline_s and not _ready_to_stop(session, marks):
         time.sleep(0.05)
     os.kill(os.getpid(), signal.SIGINT)
+    while time.time() < deadline_s + 5 and not session.lines("stopping (SIGINT)"):
+        time.sleep(0.02)
+    (marks.parent / RELEASE).touch()
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +156,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
         patch.setenv("PYTHONPATH", str(TEST_JOBS))
         patch.delenv("EMS_CONFIG", raising=False)
         stopper = threading.Thread(
-            target=_interrupt_when_ready, args=(result, marks, t0 + 15), daemon=True
+            target=_interrupt_when_ready, args=(result, marks, t0 + 25), daemon=True
         )
         stopper.start()
         try:
@@ -194,9 +201,10 @@ def test_slow_job_never_overlaps_itself(session: Session) -> None:
     assert skipped
     assert all(r.levelno == logging.WARNING for r in skipped)
     assert all("skipped, the previous run is still going" in r.getMessage() for r in skipped)
-    assert all(
-        o.getMessage().startswith("job slow: succeeded after") for o in session.outcome("slow")
-    )
+    (stopping,) = session.lines("stopping (SIGINT)")
+    before_the_stop = [o for o in session.outcome("slow") if o.created < stopping.created]
+    assert before_the_stop
+    assert all(o.getMessage().startswith("job slow: succeeded after") for o in before_the_stop)
 
 
 def test_crash_does_not_stop_the_others(session: Session) -> None:
