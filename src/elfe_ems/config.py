@@ -216,7 +216,11 @@ class Settings(BaseSettings):
 
     # --- Retention (housekeeping) --------------------------------------------------------
     forecast_retention_days: float = Field(
-        30.0, gt=0, description="Balance forecasts and measured balance kept for scoring [days]."
+        30.0,
+        gt=0,
+        description="Balance forecasts, measured balance and the piloted devices' planned power "
+        "per step kept [days] (the weather-profile forecast learns from 28 days; the last 3 days "
+        "of planned power are always kept).",
     )
     weather_retention_days: float = Field(
         30.0, gt=0, description="Weather fetch history kept [days]."

@@ -51,6 +51,31 @@ def test_forecasts_keep_recent_issues_and_the_latest_issue_a_round_reads(env: Jo
     assert "2 forecasts" in summary
 
 
+def test_piloted_devices_power_goes_after_its_retention_not_within_three_days(
+    env: JobsEnv,
+) -> None:
+    env.write(
+        tables.flexible_power,
+        [
+            {"step_start": t, "power_w": 1.0, "round_start": t}
+            for t in (NOW - 40 * DAY, NOW - 3 * DAY - 900, NOW - 3 * DAY, NOW - 900)
+        ],
+    )
+    env.write(
+        tables.device_plan_power,
+        [
+            {"device_id": 1, "round_start": NOW - 3 * DAY - 900, "step_s": 900, "power_w": [1.0]},
+            {"device_id": 2, "round_start": NOW - 3 * DAY, "step_s": 900, "power_w": [1.0]},
+        ],
+    )
+    summary = job(env.settings(forecast_retention_days=1e-6, plan_retention_days=1e-6), NOW)
+    kept = [r["step_start"] for r in env.rows(tables.flexible_power)]
+    assert kept == [NOW - 3 * DAY, NOW - 900]
+    assert [r["device_id"] for r in env.rows(tables.device_plan_power)] == [2]
+    assert "2 piloted devices' power" in summary
+    assert "1 device plans" in summary
+
+
 def test_measurements_keep_the_latest_value_of_each_item(env: JobsEnv) -> None:
     env.write(
         tables.room_temperature,

@@ -80,7 +80,7 @@ from typing import Any
 
 import pytest
 from psycopg import sql
-from sqlalchemy import Connection, Engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, Table, event, insert, select, text
 
 from coordination_rows import OFF, Period, device, machine, programme
 from elfe_ems.config import Settings
@@ -434,11 +434,15 @@ class RoundEnv:
         }
 
     def run_log(self) -> list[dict[str, Any]]:
+        return self.store_rows(run_log)
+
+    def store_rows(self, table: Table) -> list[dict[str, Any]]:
+        """Every row of a store table, in primary-key order."""
         engine = make_engine(self.store_url)
         try:
             with engine.connect() as connection:
-                rows = connection.execute(select(run_log).order_by(run_log.c.id)).mappings()
-                return [dict(row) for row in rows]
+                query = select(table).order_by(*table.primary_key.columns)
+                return [dict(row) for row in connection.execute(query).mappings()]
         finally:
             engine.dispose()
 

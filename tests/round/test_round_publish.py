@@ -14,6 +14,7 @@ import pytest
 
 from elfe_ems.jobs.round import round_start_after, solver_budget_s
 from elfe_ems.scenario import read_plan, read_scenario
+from elfe_ems.store.tables import device_plan_power, flexible_power
 
 THERMAL_MODEL_1 = (0.004570, 2_835_616.0)  # R [K/W], C [J/K], seeded in the store
 OUTDOOR_C = 18.0
@@ -110,6 +111,20 @@ def test_curves(published: Any, case: Any) -> None:
         flexible_w = sum(d.power_w[k] for d in plan.devices)
         assert abs(row["power"] - (case.surplus_w(k) - flexible_w)) <= 0.5 + 1e-6, k
         assert row["power"] == round(-plan.net_load_with_flexible_w[k])
+
+
+def test_flexible_power_recorded(published: Any, case: Any) -> None:
+    """The planned devices' power per step, what the forecasts add back to the measured
+    balance, and each planned device's plan."""
+    env, plan = published.env, published.outcome.plan
+    recorded = env.store_rows(flexible_power)
+    assert [r["step_start"] for r in recorded] == [case.R + case.STEP * k for k in range(96)]
+    assert {r["round_start"] for r in recorded} == {case.R}
+    for k, row in enumerate(recorded):
+        assert row["power_w"] == pytest.approx(sum(d.power_w[k] for d in plan.devices)), k
+    kept = {r["device_id"]: r for r in env.store_rows(device_plan_power)}
+    assert sorted(kept) == sorted(case.PLANNED_IDS)
+    assert kept[11]["power_w"] == pytest.approx({d.id: d for d in plan.devices}[11].power_w)
 
 
 def test_run_info(published: Any, case: Any) -> None:

@@ -1,11 +1,12 @@
 """The dashboard tests' dataset: real rounds run on SQLite databases, read by the app.
 
 ``NOW`` = 1_800_000_000 = 2027-01-15 08:00Z (Friday, 09:00 in Paris). The store holds a
-measured balance (production - consumption) of the two days before ``NOW``,
-``measured_w(t)``, and forecasts issued every hour from three days before ``NOW`` to an
-hour before it, each for the 48 h after its issue: a forecast issued at ``i`` for the step
-``t`` is ``measured_w(t) + 10 W x (t - i) / 1 h``, so its error grows with its lead time
-and the mean absolute error of each horizon is known (``EXPECTED_MAE_W``).
+measured balance (production - consumption) of the two days before ``NOW``: ``measured_w(t)``
+without the piloted devices, less their power in the plans in force (``flexible_w(t)``,
+written as the rounds write it), and forecasts issued every hour from three days before
+``NOW`` to an hour before it, each for the 48 h after its issue: a forecast issued at ``i``
+for the step ``t`` is ``measured_w(t) + 10 W x (t - i) / 1 h``, so its error grows with its
+lead time and the mean absolute error of each horizon is known (``EXPECTED_MAE_W``).
 
 Devices (coordination rows): three machines (type 111, default 8-step cycle; machines 2 and
 3 with a wanted end), an EV (221), two pilot-wire heaters (151; heater 41 owes more comfort
@@ -29,7 +30,7 @@ from coordination_rows import OFF, device, machine, programme
 from elfe_ems.config import Settings
 from elfe_ems.jobs.round import RoundError, run_round
 from elfe_ems.store.engine import engine_for
-from elfe_ems.store.tables import balance_measurement, forecast, run_log
+from elfe_ems.store.tables import balance_measurement, flexible_power, forecast, run_log
 
 NOW = 1_800_000_000
 H = 3600
@@ -48,8 +49,14 @@ plus 0, 15, 30 or 45 min (hourly issues, quarter-hour steps)."""
 
 
 def measured_w(t: int) -> float:
-    """The measured balance of the step at ``t`` [W]: a surplus around midday."""
+    """The measured balance without the piloted devices of the step at ``t`` [W]: a surplus
+    around midday."""
     return -3000.0 + 8000.0 * math.sin(2 * math.pi * ((t % 86_400) / 86_400 - 0.25))
+
+
+def flexible_w(t: int) -> float:
+    """The piloted devices' power at ``t`` [W]: 1.5 kW from 12:00 to 14:00 UTC."""
+    return 1500.0 if 12 * H <= t % 86_400 < 14 * H else 0.0
 
 
 RAW_ROWS: list[tuple[str, dict[str, Any]]] = [
@@ -118,8 +125,16 @@ def _fill_store(env: JobsEnv) -> None:
     env.write(
         balance_measurement,
         [
-            {"step_start": t, "power_w": measured_w(t), "measured_at": NOW}
+            {"step_start": t, "power_w": measured_w(t) - flexible_w(t), "measured_at": NOW}
             for t in range(NOW - 2 * 86_400, NOW, STEP)
+        ],
+    )
+    env.write(
+        flexible_power,
+        [
+            {"step_start": t, "power_w": flexible_w(t), "round_start": t}
+            for t in range(NOW - 2 * 86_400, NOW, STEP)
+            if flexible_w(t)
         ],
     )
     issues = range(NOW - 3 * 86_400, NOW, H)

@@ -1,9 +1,10 @@
 """The balance forecasts a backtest's rounds plan with, made from the simulated
 measurements the way production makes them, and their errors.
 
-The measured balance here is the uncontrolled one (PV - household load, 15-min means): in
-production the balance item also holds the piloted devices, which the round then adds again;
-the backtest forecasts what the EMS cannot move, so each plan counts each device once.
+The measured balance here is the uncontrolled one (PV - household load, 15-min means). In
+production the balance item also holds the piloted devices, and the power-prediction job adds
+back the power the plans in force gave them (:mod:`elfe_ems.store.flexible`); here that power
+is known exactly, so the history is the true balance without them.
 
 - ``persistence``: :func:`~elfe_ems.persistence.forecast_from_means` of the 24 h of complete
   steps before the step in progress (the power prediction job runs 60 s before the round);

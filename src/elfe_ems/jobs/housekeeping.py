@@ -6,7 +6,10 @@ What a round still needs is never deleted, whatever the retention:
 - room temperatures and water-heater energies: the latest value of every item;
 - learned cycles: the current profile of every machine (only superseded ones go);
 - plan rows: those of the last :data:`ROUND_NEEDS_S` (a round reads the 3 days before it to
-  know what the devices already did); only this EMS's own rows (its ``planning_method``).
+  know what the devices already did); only this EMS's own rows (its ``planning_method``);
+- the piloted devices' power per step and each device's latest plan
+  (:mod:`elfe_ems.store.flexible`): those of the last :data:`ROUND_NEEDS_S` (the forecast adds
+  back the last 24 h, a plan counts over its 24 h).
 The run-conditions files (scenario and plan of each round) go by the round start in their
 names. Each table is cleaned in its own transaction: a failure leaves the others done.
 """
@@ -65,6 +68,16 @@ def _store_deletions(settings: Settings, now_s: float) -> dict[str, Delete]:
         "forecasts": _forecasts(cutoff(settings.forecast_retention_days), now_s),
         "balance measurements": _older(
             tables.balance_measurement, "step_start", cutoff(settings.forecast_retention_days)
+        ),
+        "piloted devices' power": _older(
+            tables.flexible_power,
+            "step_start",
+            cutoff(settings.forecast_retention_days, ROUND_NEEDS_S),
+        ),
+        "device plans": _older(
+            tables.device_plan_power,
+            "round_start",
+            cutoff(settings.plan_retention_days, ROUND_NEEDS_S),
         ),
         "weather fetches": _older(
             tables.weather_forecast_history, "fetched_at", cutoff(settings.weather_retention_days)

@@ -1,18 +1,21 @@
 """The ``power-prediction`` job: the territory balance forecast, every quarter hour.
 
 It reads the balance item (production - consumption [W], an aggregate Zabbix computes) over
-the last 24 h, turns it into 15-min means (stored in ``balance_measurement``, what forecasts
-are scored against) and forecasts the next 48 h by persistence
-(:mod:`elfe_ems.persistence`). Every forecast is stored with its issue time
-under the source ``persistence``, so a forecast is never overwritten by a later one: the round
-reads the latest issue of each step, and forecasts can be scored against what was measured.
+the last 24 h, turns it into 15-min means (stored in ``balance_measurement``), adds back the
+piloted devices' power the plans in force gave each step (:mod:`elfe_ems.store.flexible`: the
+round places those devices again, on top of the forecast) and forecasts the balance without
+them for the next 48 h by persistence (:mod:`elfe_ems.persistence`). Every forecast is stored
+with its issue time under the source ``persistence``, so a forecast is never overwritten by a
+later one: the round reads the latest issue of each step, and forecasts can be scored against
+what was measured.
 
 When its inputs are in the store, the job also issues the weather-profile forecast
-(:mod:`elfe_ems.forecasters`, source ``weather-profile``): the stored balance means of the
-last :data:`PROFILE_HISTORY_DAYS` days (at least :data:`~elfe_ems.forecasters.MIN_HISTORY_DAYS`
-days of them) and the share of sunshine of every step from the history's first to the
-forecast's last, from the weather fetches (the latest fetch covering each step, its shortest
-period). Without them it is not issued (logged at INFO: persistence is there).
+(:mod:`elfe_ems.forecasters`, source ``weather-profile``): the stored balance means, with the
+piloted devices' power added back likewise, of the last :data:`PROFILE_HISTORY_DAYS` days (at
+least :data:`~elfe_ems.forecasters.MIN_HISTORY_DAYS` days of them) and the share of sunshine
+of every step from the history's first to the forecast's last, from the weather fetches (the
+latest fetch covering each step, its shortest period). Without them it is not issued (logged
+at INFO: persistence is there).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.persistence import forecast_from_means, last_day_means
 from elfe_ems.sources.measurements import Item, MeasurementSource
+from elfe_ems.store.flexible import planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
 
@@ -74,8 +78,9 @@ def job(settings: Settings, now_s: float) -> str:
     ]
     with database(settings, "store") as store, store.begin() as connection:
         upsert(connection, balance_measurement, measured)
+        flexible_w = planned_power_w(connection, first_s - DAY_S, means_w.size, STEP_S)
     try:
-        forecast_w = forecast_from_means(means_w)
+        forecast_w = forecast_from_means(means_w + flexible_w)
     except ValueError as error:
         log.warning("[WARN_DATABASE] balance item %d: %s", item.item_id, error)
         raise JobError(f"balance item {item.item_id}: {error}") from None
@@ -137,6 +142,8 @@ def issue_profile_forecast(
     balance = np.full(times.size, np.nan)
     for row in measured:
         balance[(int(row.step_start) - history_start) // STEP_S] = float(row.power_w)
+    history_steps = times.size - FORECAST_STEPS
+    balance[:history_steps] += planned_power_w(connection, history_start, history_steps, STEP_S)
     shares = sunshine_shares(connection, times)
     past, future = slice(None, -FORECAST_STEPS), slice(-FORECAST_STEPS, None)
     if np.isnan(shares[future]).any():

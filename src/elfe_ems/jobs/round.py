@@ -7,7 +7,9 @@ solves it, and publishes the plan in one transaction on the output database. Eac
 plan in force (the rows this method published, shifted to the round's grid) goes into the
 scenario as its previous decisions: the planner starts from it and changes a decision only
 for less import. The run log in
-the store says when the round ran, how it ended, and how old each input was.
+the store says when the round ran, how it ended, and how old each input was; beside it the
+round records the power the plans in force give the piloted devices at each step
+(:mod:`elfe_ems.store.flexible`), which the forecasts add back to the measured balance.
 
 A database that cannot be used ends the round with :class:`RoundError` (message without
 passwords) before anything is published: the output database is written in a single
@@ -38,6 +40,7 @@ from elfe_ems.scenario import AnyDeviceSpec, Plan, Scenario, write_model
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
 from elfe_ems.store.engine import StoreError, database_problem, engine_for, error_reason
+from elfe_ems.store.flexible import record_plan
 from elfe_ems.store.publish import publish
 from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import Grid
@@ -296,6 +299,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome) -> None:
                 scenario_path=str(outcome.scenario_path),
             )
         )
+        record_plan(connection, plan)
 
 
 def _log_failure(store: Engine, run_id: int, error: str) -> None:

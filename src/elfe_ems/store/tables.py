@@ -134,8 +134,30 @@ balance_measurement = Table(
     Column("power_w", Double, nullable=False),  # production - consumption, time-weighted mean
     _unix_time("measured_at"),  # when it was computed (a later run may refine a step)
 )
-"""The measured territory balance [W] per 15-min step, as the forecast job read it: what the
-forecasts are scored against."""
+"""The measured territory balance [W] per 15-min step, as the forecast job read it. It holds the
+piloted devices' consumption: the forecasts and their scores add :data:`flexible_power` back."""
+
+flexible_power = Table(
+    "flexible_power",
+    STORE,
+    _unix_time("step_start", primary_key=True),  # start of the 15-min step
+    Column("power_w", Double, nullable=False),  # the piloted devices' consumption, step mean
+    _unix_time("round_start"),  # the round that computed it
+)
+"""The piloted devices' power [W] per 15-min step, as the plans in force give it (see
+:mod:`elfe_ems.store.flexible`): each round writes its 96 steps, so a step gone by holds what
+the plans applied during it had the devices draw."""
+
+device_plan_power = Table(
+    "device_plan_power",
+    STORE,
+    Column("device_id", Integer, primary_key=True, autoincrement=False),
+    _unix_time("round_start"),  # the round whose plan it is (its first step)
+    Column("step_s", Integer, nullable=False),
+    Column("power_w", JSON, nullable=False),  # [W] per step from round_start
+)
+"""Each piloted device's latest published plan, as power: what commande applies to it until a
+newer row (a device started by an earlier plan is not planned again while it runs)."""
 
 weather_forecast = Table(
     "weather_forecast",

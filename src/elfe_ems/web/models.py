@@ -89,7 +89,10 @@ class ForecastView(BaseModel):
     start: int = Field(description="Start of the period [Unix s].")
     end: int = Field(description="End of the period [Unix s], exclusive.")
     step_starts: list[int] = Field(description="The measured steps [Unix s].")
-    measured_w: list[float]
+    measured_w: list[float] = Field(
+        description="Measured production - consumption [W] plus the piloted devices' power in "
+        "the plans in force: the balance without them, which the forecasts forecast."
+    )
     horizons: list[HorizonScore]
 
 

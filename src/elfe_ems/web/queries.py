@@ -3,10 +3,11 @@ the output (published balance curves). Each takes an open connection; none write
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, Table, select
+from sqlalchemy import Connection, RowMapping, Table, func, select
 
 from elfe_ems.store.tables import (
     balance_measurement,
+    flexible_power,
     forecast,
     p_c_with_flexible_consumption,
     p_c_without_flexible_consumption,
@@ -62,9 +63,15 @@ def published_balance(
 
 
 def measured_balance(connection: Connection, start_s: int, end_s: int) -> list[tuple[int, float]]:
-    """The measured balance [W] of the steps that start in ``[start_s, end_s)``, in order."""
+    """The measured balance [W] without the piloted devices (the measurement plus their power
+    in the plans in force, what the forecasts forecast: :mod:`elfe_ems.store.flexible`) of the
+    steps that start in ``[start_s, end_s)``, in order."""
     query = (
-        select(balance_measurement.c.step_start, balance_measurement.c.power_w)
+        select(
+            balance_measurement.c.step_start,
+            balance_measurement.c.power_w + func.coalesce(flexible_power.c.power_w, 0.0),
+        )
+        .outerjoin(flexible_power, flexible_power.c.step_start == balance_measurement.c.step_start)
         .where(
             balance_measurement.c.step_start >= start_s, balance_measurement.c.step_start < end_s
         )

@@ -1,0 +1,82 @@
+"""The piloted devices' power as the plans in force give it (store tables ``flexible_power``
+and ``device_plan_power``).
+
+The territory balance item measures everything, the piloted devices included; the planner
+places those devices on top of a forecast of the balance *without* them. A forecast made from
+the raw measurement would count yesterday's flexible consumption twice: once in the forecast,
+once more when the round places today's. The forecasts therefore add back, to the measured
+balance (production - consumption) of each past step, the power the plans in force had the
+piloted devices draw then.
+
+What is in force follows commande: a device's latest published row, until a newer one. A device
+started by an earlier plan is not planned again while it runs (its row stands), so each round
+keeps every device's latest plan as power (``device_plan_power``) and writes the sum over the
+devices for each step of its horizon (``flexible_power``). A later round rewrites the steps
+still ahead; a step gone by keeps the sum of the round that started at it.
+
+It is the plans' power, not a measurement: a tank full early or a car unplugged drew less than
+planned, and the difference stays in the forecast's error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from elfe_ems.scenario import Plan
+from elfe_ems.store.tables import device_plan_power, flexible_power
+from elfe_ems.store.upsert import upsert
+
+
+def record_plan(connection: Connection, plan: Plan) -> None:
+    """Keep the power of the plan's planned devices as their latest plan, then write the sum
+    over the plans in force for each step of the plan's horizon."""
+    upsert(
+        connection,
+        device_plan_power,
+        [
+            {
+                "device_id": device.id,
+                "round_start": plan.round_start,
+                "step_s": plan.step_s,
+                "power_w": [float(w) for w in device.power_w],
+            }
+            for device in plan.devices
+            if device.status == "planned"
+        ],
+    )
+    times = plan.round_start + plan.step_s * np.arange(plan.steps)
+    total_w = np.zeros(plan.steps)
+    in_force = connection.execute(
+        select(device_plan_power).where(device_plan_power.c.round_start <= plan.round_start)
+    ).all()
+    for row in in_force:
+        power = np.asarray(row.power_w, dtype=float)
+        steps_in = (times - int(row.round_start)) / int(row.step_s)
+        covered = (steps_in == np.floor(steps_in)) & (steps_in < power.size)
+        total_w[covered] += power[steps_in[covered].astype(int)]
+    upsert(
+        connection,
+        flexible_power,
+        [
+            {"step_start": int(t), "power_w": float(w), "round_start": plan.round_start}
+            for t, w in zip(times, total_w, strict=True)
+        ],
+    )
+
+
+def planned_power_w(connection: Connection, first_s: int, steps: int, step_s: int) -> np.ndarray:
+    """The piloted devices' power [W] of the ``steps`` steps from ``first_s``; 0 for a step no
+    round wrote (no round ran, or nothing was piloted)."""
+    rows = connection.execute(
+        select(flexible_power.c.step_start, flexible_power.c.power_w).where(
+            flexible_power.c.step_start >= first_s,
+            flexible_power.c.step_start < first_s + steps * step_s,
+        )
+    ).all()
+    power = np.zeros(steps)
+    for row in rows:
+        offset = int(row.step_start) - first_s
+        if offset % step_s == 0:
+            power[offset // step_s] = float(row.power_w)
+    return power
