@@ -57,15 +57,27 @@ def test_piloted_devices_power_goes_after_its_retention_not_within_three_days(
     env.write(
         tables.flexible_power,
         [
-            {"step_start": t, "power_w": 1.0, "round_start": t}
+            {"planning_method": METHOD, "step_start": t, "power_w": 1.0, "round_start": t}
             for t in (NOW - 40 * DAY, NOW - 3 * DAY - 900, NOW - 3 * DAY, NOW - 900)
         ],
     )
     env.write(
         tables.device_plan_power,
         [
-            {"device_id": 1, "round_start": NOW - 3 * DAY - 900, "step_s": 900, "power_w": [1.0]},
-            {"device_id": 2, "round_start": NOW - 3 * DAY, "step_s": 900, "power_w": [1.0]},
+            {
+                "planning_method": METHOD,
+                "device_id": 1,
+                "round_start": NOW - 3 * DAY - 900,
+                "step_s": 900,
+                "power_w": [1.0],
+            },
+            {
+                "planning_method": METHOD,
+                "device_id": 2,
+                "round_start": NOW - 3 * DAY,
+                "step_s": 900,
+                "power_w": [1.0],
+            },
         ],
     )
     summary = job(env.settings(forecast_retention_days=1e-6, plan_retention_days=1e-6), NOW)

@@ -39,7 +39,7 @@ def test_run_log_holds_the_lower_bound(tmp_path: Path, ems: Any) -> None:
         grid = Grid(plan.round_start, plan.step_s, plan.steps)
         run_id = round_module._log_start(engine, grid, "elfe-ems")
         outcome = round_module.RoundOutcome(plan, stats, 1, tmp_path / "s.json", {})
-        round_module._log_success(engine, run_id, outcome)
+        round_module._log_success(engine, run_id, outcome, "elfe-ems")
         with engine.connect() as connection:
             entry = connection.execute(select(run_log)).mappings().one()
     finally:

@@ -48,7 +48,15 @@ def recorded(tmp_path: Path) -> str:
 def test_the_devices_power_is_added_back(env: JobsEnv, recorded: str) -> None:
     env.write(
         tables.flexible_power,
-        [{"step_start": t, "power_w": FLEXIBLE_W, "round_start": t} for t in FLEXIBLE],
+        [
+            {
+                "planning_method": "elfe-ems",
+                "step_start": t,
+                "power_w": FLEXIBLE_W,
+                "round_start": t,
+            }
+            for t in FLEXIBLE
+        ],
     )
     power_prediction.job(env.settings(measurements_url=recorded, balance_item_id=1), NOW + 60)
     forecast = {

@@ -34,6 +34,7 @@ from elfe_ems.store.tables import balance_measurement, flexible_power, forecast,
 
 NOW = 1_800_000_000
 H = 3600
+METHOD = "elfe-ems"  # the planning method of the rounds and the app
 STEP = 900
 CURRENT_TYPES = {
     2: "machine",
@@ -132,7 +133,8 @@ def _fill_store(env: JobsEnv) -> None:
     env.write(
         flexible_power,
         [
-            {"step_start": t, "power_w": flexible_w(t), "round_start": t}
+            {"planning_method": METHOD, "step_start": t, "power_w": flexible_w(t)}
+            | {"round_start": t}
             for t in range(NOW - 2 * 86_400, NOW, STEP)
             if flexible_w(t)
         ],
@@ -163,7 +165,7 @@ class Dashboard:
 def web_settings(env: JobsEnv, **values: Any) -> Settings:
     """Settings on the dataset, with sources that fail at once (no network in tests)."""
     return env.settings(
-        planning_method="elfe-ems",
+        planning_method=METHOD,
         time_limit_s=5.0,
         weather_providers=["open-meteo"],
         open_meteo_url="http://127.0.0.1:9/v1",

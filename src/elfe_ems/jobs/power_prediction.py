@@ -78,7 +78,9 @@ def job(settings: Settings, now_s: float) -> str:
     ]
     with database(settings, "store") as store, store.begin() as connection:
         upsert(connection, balance_measurement, measured)
-        flexible_w = planned_power_w(connection, first_s - DAY_S, means_w.size, STEP_S)
+        flexible_w = planned_power_w(
+            connection, settings.planning_method, first_s - DAY_S, means_w.size, STEP_S
+        )
     try:
         forecast_w = forecast_from_means(means_w + flexible_w)
     except ValueError as error:
@@ -143,7 +145,9 @@ def issue_profile_forecast(
     for row in measured:
         balance[(int(row.step_start) - history_start) // STEP_S] = float(row.power_w)
     history_steps = times.size - FORECAST_STEPS
-    balance[:history_steps] += planned_power_w(connection, history_start, history_steps, STEP_S)
+    balance[:history_steps] += planned_power_w(
+        connection, settings.planning_method, history_start, history_steps, STEP_S
+    )
     shares = sunshine_shares(connection, times)
     past, future = slice(None, -FORECAST_STEPS), slice(-FORECAST_STEPS, None)
     if np.isnan(shares[future]).any():

@@ -117,7 +117,7 @@ def run_round(settings: Settings, at_s: float) -> RoundOutcome:
                 _log_failure(store, run_id, redact(error_reason(error), *urls))
                 raise
             try:
-                _log_success(store, run_id, outcome)
+                _log_success(store, run_id, outcome, settings.planning_method)
             except SQLAlchemyError as error:  # the rows are published: the round did run
                 log.warning(
                     "[WARN_DATABASE] round published, but its success could not be logged "
@@ -279,7 +279,7 @@ def _log_start(store: Engine, grid: Grid, method: str) -> int:
         ).scalar_one()
 
 
-def _log_success(store: Engine, run_id: int, outcome: RoundOutcome) -> None:
+def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str) -> None:
     plan = outcome.plan
     with store.begin() as connection:
         connection.execute(
@@ -299,7 +299,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome) -> None:
                 scenario_path=str(outcome.scenario_path),
             )
         )
-        record_plan(connection, plan)
+        record_plan(connection, method, plan)
 
 
 def _log_failure(store: Engine, run_id: int, error: str) -> None:

@@ -14,6 +14,9 @@ keeps every device's latest plan as power (``device_plan_power``) and writes the
 devices for each step of its horizon (``flexible_power``). A later round rewrites the steps
 still ahead; a step gone by keeps the sum of the round that started at it.
 
+Both tables are kept per planning method: EMS instances publishing side by side under other
+methods do not mix their plans, and each adds back its own method's.
+
 It is the plans' power, not a measurement: a tank full early or a car unplugged drew less than
 planned, and the difference stays in the forecast's error.
 """
@@ -28,14 +31,15 @@ from elfe_ems.store.tables import device_plan_power, flexible_power
 from elfe_ems.store.upsert import upsert
 
 
-def record_plan(connection: Connection, plan: Plan) -> None:
+def record_plan(connection: Connection, planning_method: str, plan: Plan) -> None:
     """Keep the power of the plan's planned devices as their latest plan, then write the sum
-    over the plans in force for each step of the plan's horizon."""
+    over the method's plans in force for each step of the plan's horizon."""
     upsert(
         connection,
         device_plan_power,
         [
             {
+                "planning_method": planning_method,
                 "device_id": device.id,
                 "round_start": plan.round_start,
                 "step_s": plan.step_s,
@@ -48,7 +52,10 @@ def record_plan(connection: Connection, plan: Plan) -> None:
     times = plan.round_start + plan.step_s * np.arange(plan.steps)
     total_w = np.zeros(plan.steps)
     in_force = connection.execute(
-        select(device_plan_power).where(device_plan_power.c.round_start <= plan.round_start)
+        select(device_plan_power).where(
+            device_plan_power.c.planning_method == planning_method,
+            device_plan_power.c.round_start <= plan.round_start,
+        )
     ).all()
     for row in in_force:
         power = np.asarray(row.power_w, dtype=float)
@@ -59,17 +66,25 @@ def record_plan(connection: Connection, plan: Plan) -> None:
         connection,
         flexible_power,
         [
-            {"step_start": int(t), "power_w": float(w), "round_start": plan.round_start}
+            {
+                "planning_method": planning_method,
+                "step_start": int(t),
+                "power_w": float(w),
+                "round_start": plan.round_start,
+            }
             for t, w in zip(times, total_w, strict=True)
         ],
     )
 
 
-def planned_power_w(connection: Connection, first_s: int, steps: int, step_s: int) -> np.ndarray:
-    """The piloted devices' power [W] of the ``steps`` steps from ``first_s``; 0 for a step no
-    round wrote (no round ran, or nothing was piloted)."""
+def planned_power_w(
+    connection: Connection, planning_method: str, first_s: int, steps: int, step_s: int
+) -> np.ndarray:
+    """The piloted devices' power [W] in the method's plans of the ``steps`` steps from
+    ``first_s``; 0 for a step no round wrote (no round ran, or nothing was piloted)."""
     rows = connection.execute(
         select(flexible_power.c.step_start, flexible_power.c.power_w).where(
+            flexible_power.c.planning_method == planning_method,
             flexible_power.c.step_start >= first_s,
             flexible_power.c.step_start < first_s + steps * step_s,
         )

@@ -140,6 +140,7 @@ piloted devices' consumption: the forecasts and their scores add :data:`flexible
 flexible_power = Table(
     "flexible_power",
     STORE,
+    Column("planning_method", Text, primary_key=True),  # the method whose plans they are
     _unix_time("step_start", primary_key=True),  # start of the 15-min step
     Column("power_w", Double, nullable=False),  # the piloted devices' consumption, step mean
     _unix_time("round_start"),  # the round that computed it
@@ -151,6 +152,7 @@ the plans applied during it had the devices draw."""
 device_plan_power = Table(
     "device_plan_power",
     STORE,
+    Column("planning_method", Text, primary_key=True),
     Column("device_id", Integer, primary_key=True, autoincrement=False),
     _unix_time("round_start"),  # the round whose plan it is (its first step)
     Column("step_s", Integer, nullable=False),

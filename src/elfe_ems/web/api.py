@@ -102,7 +102,7 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
         end_s = int(time.time()) if end is None else end
         start_s = end_s - round(days * DAY_S)
         with databases.reading("store") as store:
-            measured = queries.measured_balance(store, start_s, end_s)
+            measured = queries.measured_balance(store, method, start_s, end_s)
             forecasts = queries.forecasts_before_their_steps(store, start_s, end_s)
         return ForecastView(
             start=start_s,

@@ -3,7 +3,7 @@ the output (published balance curves). Each takes an open connection; none write
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, Table, func, select
+from sqlalchemy import Connection, RowMapping, Table, and_, func, select
 
 from elfe_ems.store.tables import (
     balance_measurement,
@@ -62,16 +62,24 @@ def published_balance(
     )
 
 
-def measured_balance(connection: Connection, start_s: int, end_s: int) -> list[tuple[int, float]]:
+def measured_balance(
+    connection: Connection, method: str, start_s: int, end_s: int
+) -> list[tuple[int, float]]:
     """The measured balance [W] without the piloted devices (the measurement plus their power
-    in the plans in force, what the forecasts forecast: :mod:`elfe_ems.store.flexible`) of the
-    steps that start in ``[start_s, end_s)``, in order."""
+    in the plans in force of ``method``, what the forecasts forecast:
+    :mod:`elfe_ems.store.flexible`) of the steps that start in ``[start_s, end_s)``, in order."""
     query = (
         select(
             balance_measurement.c.step_start,
             balance_measurement.c.power_w + func.coalesce(flexible_power.c.power_w, 0.0),
         )
-        .outerjoin(flexible_power, flexible_power.c.step_start == balance_measurement.c.step_start)
+        .outerjoin(
+            flexible_power,
+            and_(
+                flexible_power.c.planning_method == method,
+                flexible_power.c.step_start == balance_measurement.c.step_start,
+            ),
+        )
         .where(
             balance_measurement.c.step_start >= start_s, balance_measurement.c.step_start < end_s
         )

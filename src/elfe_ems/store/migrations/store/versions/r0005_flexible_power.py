@@ -20,18 +20,20 @@ def upgrade() -> None:
     """Create ``flexible_power`` and ``device_plan_power``."""
     op.create_table(
         "flexible_power",
+        sa.Column("planning_method", sa.Text(), nullable=False),
         sa.Column("step_start", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("power_w", sa.Double(), nullable=False),
         sa.Column("round_start", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.PrimaryKeyConstraint("step_start", name="pk_flexible_power"),
+        sa.PrimaryKeyConstraint("planning_method", "step_start", name="pk_flexible_power"),
     )
     op.create_table(
         "device_plan_power",
+        sa.Column("planning_method", sa.Text(), nullable=False),
         sa.Column("device_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("round_start", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("step_s", sa.Integer(), nullable=False),
         sa.Column("power_w", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("device_id", name="pk_device_plan_power"),
+        sa.PrimaryKeyConstraint("planning_method", "device_id", name="pk_device_plan_power"),
     )
 
 
