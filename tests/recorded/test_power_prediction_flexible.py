@@ -58,7 +58,9 @@ def test_the_devices_power_is_added_back(env: JobsEnv, recorded: str) -> None:
             for t in FLEXIBLE
         ],
     )
-    power_prediction.job(env.settings(measurements_url=recorded, balance_item_id=1), NOW + 60)
+    settings = env.settings(measurements_url=recorded, balance_item_id=1)
+    summary = power_prediction.job(settings, NOW + 60)
+    assert "with 6.0 kWh of piloted devices' planned consumption added back" in summary
     forecast = {
         r["target_time"]: r["power_w"]
         for r in env.rows(tables.forecast)

@@ -101,7 +101,9 @@ def job(settings: Settings, now_s: float) -> str:
         profile = issue_profile_forecast(connection, settings, issue_time, first_s)
     return (
         f"balance forecast issued at {issue_time}: {len(rows)} steps from {first_s}, "
-        f"from {len(times_s)} samples of item {item.item_id}; {profile}"
+        f"from {len(times_s)} samples of item {item.item_id}, with "
+        f"{flexible_w.sum() * STEP_S / 3.6e6:.1f} kWh of piloted devices' planned consumption "
+        f"added back; {profile}"
     )
 
 
