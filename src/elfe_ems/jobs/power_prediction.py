@@ -33,7 +33,7 @@ from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.persistence import forecast_from_means, last_day_means
 from elfe_ems.sources.measurements import Item, MeasurementSource
-from elfe_ems.store.flexible import planned_power_w
+from elfe_ems.store.flexible import measured_balance_without_devices, planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
 
@@ -137,19 +137,11 @@ def issue_profile_forecast(
     when its inputs are there (see the module docstring); a summary either way."""
     history_start = first_s - PROFILE_HISTORY_DAYS * DAY_S
     times = np.arange(history_start, first_s + FORECAST_STEPS * STEP_S, STEP_S)
-    measured = connection.execute(
-        select(balance_measurement.c.step_start, balance_measurement.c.power_w).where(
-            balance_measurement.c.step_start >= history_start,
-            balance_measurement.c.step_start < first_s,
-        )
-    ).all()
     balance = np.full(times.size, np.nan)
-    for row in measured:
-        balance[(int(row.step_start) - history_start) // STEP_S] = float(row.power_w)
-    history_steps = times.size - FORECAST_STEPS
-    balance[:history_steps] += planned_power_w(
-        connection, settings.planning_method, history_start, history_steps, STEP_S
-    )
+    for step_start, power_w in measured_balance_without_devices(
+        connection, settings.planning_method, history_start, first_s
+    ):
+        balance[(step_start - history_start) // STEP_S] = power_w
     shares = sunshine_shares(connection, times)
     past, future = slice(None, -FORECAST_STEPS), slice(-FORECAST_STEPS, None)
     if np.isnan(shares[future]).any():

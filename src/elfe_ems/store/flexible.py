@@ -24,10 +24,10 @@ planned, and the difference stays in the forecast's error.
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, select
 
 from elfe_ems.scenario import Plan
-from elfe_ems.store.tables import device_plan_power, flexible_power
+from elfe_ems.store.tables import balance_measurement, device_plan_power, flexible_power
 from elfe_ems.store.upsert import upsert
 
 
@@ -57,11 +57,11 @@ def record_plan(connection: Connection, planning_method: str, plan: Plan) -> Non
             device_plan_power.c.round_start <= plan.round_start,
         )
     ).all()
-    for row in in_force:
+    for row in in_force:  # round_start <= every time: the offsets are >= 0
         power = np.asarray(row.power_w, dtype=float)
-        steps_in = (times - int(row.round_start)) / int(row.step_s)
-        covered = (steps_in == np.floor(steps_in)) & (steps_in < power.size)
-        total_w[covered] += power[steps_in[covered].astype(int)]
+        offsets = times - int(row.round_start)
+        covered = (offsets % int(row.step_s) == 0) & (offsets // int(row.step_s) < power.size)
+        total_w[covered] += power[offsets[covered] // int(row.step_s)]
     upsert(
         connection,
         flexible_power,
@@ -95,3 +95,29 @@ def planned_power_w(
         if offset % step_s == 0:
             power[offset // step_s] = float(row.power_w)
     return power
+
+
+def measured_balance_without_devices(
+    connection: Connection, planning_method: str, start_s: int, end_s: int
+) -> list[tuple[int, float]]:
+    """The stored measured balance [W] of the steps that start in ``[start_s, end_s)``, in
+    order, each plus the piloted devices' power in the method's plans then (0 where none): the
+    balance the forecasts forecast."""
+    query = (
+        select(
+            balance_measurement.c.step_start,
+            balance_measurement.c.power_w + func.coalesce(flexible_power.c.power_w, 0.0),
+        )
+        .outerjoin(
+            flexible_power,
+            and_(
+                flexible_power.c.planning_method == planning_method,
+                flexible_power.c.step_start == balance_measurement.c.step_start,
+            ),
+        )
+        .where(
+            balance_measurement.c.step_start >= start_s, balance_measurement.c.step_start < end_s
+        )
+        .order_by(balance_measurement.c.step_start)
+    )
+    return [(int(t), float(w)) for t, w in connection.execute(query)]

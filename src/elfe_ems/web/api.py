@@ -15,6 +15,7 @@ from sqlalchemy import RowMapping
 
 from elfe_ems.config import Settings
 from elfe_ems.health import run_checks
+from elfe_ems.store.flexible import measured_balance_without_devices
 from elfe_ems.web import queries
 from elfe_ems.web.databases import ReadOnlyDatabases
 from elfe_ems.web.models import CheckView, ForecastView, HealthView, Meta, PlanView, RoundSummary
@@ -102,7 +103,7 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
         end_s = int(time.time()) if end is None else end
         start_s = end_s - round(days * DAY_S)
         with databases.reading("store") as store:
-            measured = queries.measured_balance(store, method, start_s, end_s)
+            measured = measured_balance_without_devices(store, method, start_s, end_s)
             forecasts = queries.forecasts_before_their_steps(store, start_s, end_s)
         return ForecastView(
             start=start_s,

@@ -1,13 +1,11 @@
-"""The dashboard's SQL: read queries on the store (run log, forecasts, measured balance) and
+"""The dashboard's SQL: read queries on the store (run log, forecasts) and
 the output (published balance curves). Each takes an open connection; none writes."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, RowMapping, Table, and_, func, select
+from sqlalchemy import Connection, RowMapping, Table, select
 
 from elfe_ems.store.tables import (
-    balance_measurement,
-    flexible_power,
     forecast,
     p_c_with_flexible_consumption,
     p_c_without_flexible_consumption,
@@ -60,32 +58,6 @@ def published_balance(
         _curve(connection, p_c_without_flexible_consumption, start_s, end_s),
         _curve(connection, p_c_with_flexible_consumption, start_s, end_s),
     )
-
-
-def measured_balance(
-    connection: Connection, method: str, start_s: int, end_s: int
-) -> list[tuple[int, float]]:
-    """The measured balance [W] without the piloted devices (the measurement plus their power
-    in the plans in force of ``method``, what the forecasts forecast:
-    :mod:`elfe_ems.store.flexible`) of the steps that start in ``[start_s, end_s)``, in order."""
-    query = (
-        select(
-            balance_measurement.c.step_start,
-            balance_measurement.c.power_w + func.coalesce(flexible_power.c.power_w, 0.0),
-        )
-        .outerjoin(
-            flexible_power,
-            and_(
-                flexible_power.c.planning_method == method,
-                flexible_power.c.step_start == balance_measurement.c.step_start,
-            ),
-        )
-        .where(
-            balance_measurement.c.step_start >= start_s, balance_measurement.c.step_start < end_s
-        )
-        .order_by(balance_measurement.c.step_start)
-    )
-    return [(int(t), float(p)) for t, p in connection.execute(query)]
 
 
 def forecasts_before_their_steps(
