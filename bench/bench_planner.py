@@ -7,7 +7,7 @@ Usage::
                                   [--peak-tolerance T] [--objectives] [--json]
 
 Each size runs in a fresh Python process, which generates its community
-(:func:`elfe_ems.synthetic.community_scenario`, seeded; or reads a fixed scenario file of
+(:func:`elfe_ems.sim.synthetic.community_scenario`, seeded; or reads a fixed scenario file of
 ``bench/``, such as the round of ``ems demo``) and plans it with
 :func:`elfe_ems.planner.solve`. Peak memory is that process's peak resident set size
 (``getrusage(RUSAGE_SELF).ru_maxrss`` read at its end): everything the round needs (the
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from elfe_ems.planner.tariff import Tariff
+    from elfe_ems.round.tariff import Tariff
 
 ROUND_DAY = {"winter": "2025-01-15", "summer": "2025-07-02"}  # two Wednesdays
 ROUND_HOUR = "08:00"  # local: the horizon holds a midday, an evening and a night
@@ -139,9 +139,9 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     """Generate and plan one case in this process (with the plain MILP if ``args.plain``); its
     figures as a JSON-ready dict."""
     from elfe_ems.planner import solve  # noqa: PLC0415 - timed apart
-    from elfe_ems.planner.tariff import solve_options  # noqa: PLC0415
-    from elfe_ems.scenario import read_scenario  # noqa: PLC0415
-    from elfe_ems.synthetic import community_scenario  # noqa: PLC0415
+    from elfe_ems.planner.scenario import read_scenario  # noqa: PLC0415
+    from elfe_ems.round.tariff import solve_options  # noqa: PLC0415
+    from elfe_ems.sim.synthetic import community_scenario  # noqa: PLC0415
     from elfe_ems.timegrid import Grid  # noqa: PLC0415
     from plain_milp import solve_plain  # noqa: PLC0415
 
@@ -220,7 +220,7 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
 def tariff() -> Tariff:
     """The configuration's default tariff (peak / off-peak 22:00-06:00 in Paris)."""
     from elfe_ems.config import Settings  # noqa: PLC0415 - imported in the child only
-    from elfe_ems.planner.tariff import Tariff  # noqa: PLC0415
+    from elfe_ems.round.tariff import Tariff  # noqa: PLC0415
 
     defaults = {
         key: field.default

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.devices import DeviceModel, SkipDevice, model_for
+from elfe_ems.planner.devices import DeviceModel, SkipDevice, model_for
 from elfe_ems.planner.heuristic import greedy_decisions
 from elfe_ems.planner.highs import new_solver, run_mip
 from elfe_ems.planner.kpi import import_wh
 from elfe_ems.planner.model import assemble, import_columns
-from elfe_ems.scenario import Scenario
+from elfe_ems.planner.scenario import Scenario
 from elfe_ems.timegrid import Grid
 
 

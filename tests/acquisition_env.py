@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import Table, insert, select
 
 from elfe_ems.config import Settings
+from elfe_ems.db.engine import engine_for, make_engine
+from elfe_ems.sim.community import coordination_schema
 from elfe_ems.sources import coordination
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import engine_for, make_engine
 
-DDL = Path(__file__).parents[1] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
+DDL = coordination_schema()  # the demo\'s DDL file, as the package ships it
 
 COORDINATION_TABLES = {
     "device": coordination.equipement,
@@ -77,7 +78,7 @@ def new_env(folder: Path, zabbix: Any = None) -> JobsEnv:
     """Empty coordination tables and a migrated store and output in ``folder``."""
     coordination_file = folder / "coordination.sqlite"
     with sqlite3.connect(coordination_file) as connection:
-        connection.executescript(DDL.read_text(encoding="utf-8"))
+        connection.executescript(DDL)
     ems_url = f"sqlite:///{folder / 'ems.sqlite'}"
     engine = make_engine(ems_url)
     try:

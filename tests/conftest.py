@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import DevicePlan, Plan, parse_scenario
+from elfe_ems.planner.scenario import DevicePlan, Plan, parse_scenario
 
 ROUND_START = 1_700_001_000  # = 1_888_890 * 900: on the 900 s grid
 STEP_S = 900

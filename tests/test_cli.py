@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.scenario import ScenarioError, read_plan, read_scenario
+from elfe_ems.planner.scenario import ScenarioError, read_plan, read_scenario
 
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
 

@@ -25,7 +25,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 import oracle
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import Plan, parse_scenario
+from elfe_ems.planner.scenario import Plan, parse_scenario
 
 OPTIONS = SolveOptions(time_limit_s=10, gap=0, peak_tolerance=0)  # the optimum itself
 REL_TOL = 1e-6

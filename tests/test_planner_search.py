@@ -11,7 +11,7 @@ import pytest
 
 import elfe_ems.planner.search as search_module
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import parse_scenario
+from elfe_ems.planner.scenario import parse_scenario
 
 VALLEY = [800.0, 800.0, 800.0, -1500.0, -1500.0, -1500.0, 800.0, 800.0, 800.0, 800.0]
 

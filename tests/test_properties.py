@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import oracle
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import Plan, parse_scenario
+from elfe_ems.planner.scenario import Plan, parse_scenario
 
 OPTIONS = SolveOptions(time_limit_s=10, gap=0)
 SETTINGS = settings(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from elfe_ems.scenario import (
+from elfe_ems.planner.scenario import (
     PLAN_FORMAT,
     MachineSpec,
     PilotWireHeaterSpec,

@@ -13,6 +13,7 @@ message that may quote them through :func:`redact`.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,26 @@ CONFIG_ENV = "EMS_CONFIG"
 DEFAULT_DATA_DIR = Path("ems-data")
 _URL_FIELDS = ("coordination_url", "store_url", "output_url")
 MASK = "***"
+
+
+WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``"HH:MM-HH:MM"`` as seconds after local midnight ``(start, end)``; an end at or
+    before the start crosses midnight. Raises ValueError naming the text."""
+    match = WINDOW.match(text.strip())
+    if match is None:
+        raise ValueError(f"off-peak window {text!r} is not HH:MM-HH:MM")
+    hours = (int(match[1]), int(match[3]))
+    minutes = (int(match[2]), int(match[4]))
+    if (
+        max(hours) > 24
+        or max(minutes) > 59
+        or any(h == 24 and m for h, m in zip(hours, minutes, strict=True))
+    ):
+        raise ValueError(f"off-peak window {text!r} has an hour of day out of 00:00-24:00")
+    return hours[0] * 3600 + minutes[0] * 60, hours[1] * 3600 + minutes[1] * 60
 
 
 class ConfigError(ValueError):
@@ -247,8 +268,6 @@ class Settings(BaseSettings):
     @field_validator("tariff_off_peak_windows")
     @classmethod
     def _off_peak_windows(cls, windows: list[str]) -> list[str]:
-        from elfe_ems.planner.tariff import parse_window  # noqa: PLC0415 - keeps config light
-
         for window in windows:
             parse_window(window)
         return windows

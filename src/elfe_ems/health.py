@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
+from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason
 from elfe_ems.jobs.measurement_access import open_source, source_name
 from elfe_ems.jobs.power_prediction import balance_item
 from elfe_ems.jobs.registry import JobError
@@ -29,7 +30,6 @@ from elfe_ems.jobs.weather import first_forecast
 from elfe_ems.sources.coordination import equipement
 from elfe_ems.sources.measurements import MeasurementError
 from elfe_ems.store import migrate, tables
-from elfe_ems.store.engine import StoreError, engine_for, error_reason
 
 Verdict = Literal["ok", "warning", "failed"]
 
@@ -94,7 +94,7 @@ def _database_check(
     try:
         with engine_for(url) as engine, engine.connect() as connection:
             return probe(connection)
-    except (SQLAlchemyError, StoreError) as error:
+    except (SQLAlchemyError, DatabaseUrlError) as error:
         return Check(f"{database} database", "failed", redact(error_reason(error), url))
 
 
@@ -213,7 +213,7 @@ def run_checks(settings: Settings, now_s: float | None = None) -> list[Check]:
     try:
         with engine_for(settings.store_url) as store:
             checks += _input_checks(store, now)
-    except (SQLAlchemyError, StoreError) as error:
+    except (SQLAlchemyError, DatabaseUrlError) as error:
         reason = redact(error_reason(error), settings.store_url)
         checks.append(Check("store inputs", "failed", reason))
     return checks

@@ -1,5 +1,5 @@
-"""Machine cycles learned from measured power (``elfe_ems.cycles``): a washing machine's three
-days by hand, the end rule's edge cases, and recovery of random cycles as a property."""
+"""Machine cycles learned from measured power (``elfe_ems.learning.cycles``): a washing machine's
+three days by hand, the end rule's edge cases, and recovery of random cycles as a property."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
+from elfe_ems.learning.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 
 W0 = 1_700_001_000  # the window opens here
 MIN = 60

@@ -1,4 +1,4 @@
-"""Energy from a cumulative meter and from sampled power (``elfe_ems.meter``)."""
+"""Energy from a cumulative meter and from sampled power (``elfe_ems.learning.meter``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.meter import energy_from_meter_wh, energy_from_power_wh
+from elfe_ems.learning.meter import energy_from_meter_wh, energy_from_power_wh
 
 T0 = 1_700_001_000
 NAN = float("nan")

@@ -1,4 +1,4 @@
-"""Persistence forecast of the balance (``elfe_ems.persistence``): the issue's recursion by
+"""Persistence forecast of the balance (``elfe_ems.forecast.persistence``): the issue's recursion by
 hand and as an oracle, and the forecast built from raw samples with gaps."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.persistence import balance_forecast, persistence_forecast
+from elfe_ems.forecast.persistence import balance_forecast, persistence_forecast
 
 DAY_S = 86_400
 NOW_S = 1_700_001_000 + 420  # 7 min into a quarter hour

@@ -1,4 +1,4 @@
-"""Step means of sampled signals (``elfe_ems.timeseries``): hand-checked cases and properties
+"""Step means of sampled signals (``elfe_ems.sources.samples``): hand-checked cases and properties
 against a naive sample-by-sample integration."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.timeseries import clean_samples, fill_gaps, step_integrals, step_means
+from elfe_ems.sources.samples import clean_samples, fill_gaps, step_integrals, step_means
 
 T0 = 1_700_001_000  # on the 900 s grid
 NAN = float("nan")

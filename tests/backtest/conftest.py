@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from elfe_ems.backtest.world import Site, TaskKey, World, build_world
+from elfe_ems.sim.world import Site, TaskKey, World, build_world
 
 SITE = Site(47.65, -2.08, "Europe/Paris")
 

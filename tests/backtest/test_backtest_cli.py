@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from elfe_ems.backtest.loop import CONFIGS, Task, run_task
 from elfe_ems.backtest.runner import BacktestOptions, run_backtest, tasks_of
 from elfe_ems.backtest.summary import TOTAL
-from elfe_ems.backtest.world import Site
 from elfe_ems.cli import app
+from elfe_ems.sim.world import Site
 
 
 def test_command_writes_report_and_csv(tmp_path: Path) -> None:

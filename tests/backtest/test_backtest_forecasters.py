@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from elfe_ems.backtest.forecast import Forecasts
-from elfe_ems.backtest.world import STEPS, World
-from elfe_ems.forecasters import (
+from elfe_ems.forecast.weather_profile import (
     ERROR_FADING_S,
     MIN_HISTORY_DAYS,
     clear_sky_yield_w_per_kwp,
@@ -19,6 +18,7 @@ from elfe_ems.forecasters import (
     fit_profile,
     profile_forecast,
 )
+from elfe_ems.sim.world import STEPS, World
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = int(datetime(2025, 3, 24, tzinfo=PARIS).timestamp())  # local midnight

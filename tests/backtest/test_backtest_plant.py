@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from elfe_ems.backtest.plant import Plant
-from elfe_ems.backtest.world import STEP_S, STEPS, CarRequest, MachineRequest, Requests, World
-from elfe_ems.demo.community import power_item
+from elfe_ems.sim.community import power_item
+from elfe_ems.sim.plant import Plant
+from elfe_ems.sim.world import STEP_S, STEPS, CarRequest, MachineRequest, Requests, World
 from elfe_ems.sources.coordination import MODE_PILOTED
 
 H = 3600

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from elfe_ems.backtest.loop import Task, TaskResult, run_task
-from elfe_ems.backtest.world import Site, TaskKey, build_world
+from elfe_ems.sim.world import Site, TaskKey, build_world
 
 KEY = TaskKey("winter", 0, 2, 8)  # day 0, seed 2, 8 homes: 2 pilot-wire, 2 thermostatic
 

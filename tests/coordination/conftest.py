@@ -16,7 +16,6 @@ are written ``R + n h`` in the comments.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +23,12 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine, text
 
 from coordination_rows import OFF, device, machine, programme
-from elfe_ems.store.engine import make_engine
+from elfe_ems.db.engine import make_engine
+from elfe_ems.sim.community import coordination_schema
 from postgres import admin, create_database, drop_database, url_of
 
 SCHEMA = "elfe"
-SCHEMA_SQL = Path(__file__).parents[2] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
+SCHEMA_SQL = coordination_schema()  # the demo\'s DDL file, as the package ships it
 
 R = 1_792_886_400  # 2026-10-25 00:00Z
 H = 3600
@@ -239,7 +239,7 @@ def coordination_database() -> Iterator[str]:
         with admin(name) as connection:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(SCHEMA)))
-            connection.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+            connection.execute(SCHEMA_SQL)
         yield name
     finally:
         drop_database(name)

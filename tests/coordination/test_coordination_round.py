@@ -15,17 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from elfe_ems.devices.base import Tag
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.roundinputs import (
-    DEFAULT_CYCLE_W,
-    Issue,
-    Measurements,
-    PlanHistory,
-    PublishedRow,
-    build_devices,
-)
-from elfe_ems.scenario import (
+from elfe_ems.planner.devices.base import Tag
+from elfe_ems.planner.scenario import (
     ComfortPeriod,
     EvSpec,
     MachineSpec,
@@ -33,6 +25,14 @@ from elfe_ems.scenario import (
     Scenario,
     ThermostaticHeaterSpec,
     WaterHeaterSpec,
+)
+from elfe_ems.round.inputs import (
+    DEFAULT_CYCLE_W,
+    Issue,
+    Measurements,
+    PlanHistory,
+    PublishedRow,
+    build_devices,
 )
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.timegrid import Grid
@@ -319,7 +319,7 @@ def test_issues_are_logged_with_their_tag_first(
     coordination_engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     rows = read_coordination(coordination_engine)
-    with caplog.at_level(logging.INFO, logger="elfe_ems.roundinputs"):
+    with caplog.at_level(logging.INFO, logger="elfe_ems.round.inputs"):
         _, issues = build_devices(rows, GRID, PARIS, HISTORY, MEASUREMENTS, THERMAL_MODELS)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [str(i) for i in issues]

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from elfe_ems import roundinputs
-from elfe_ems.devices.base import Tag
-from elfe_ems.localtime import local_days, local_instant, local_interval, merge_intervals
-from elfe_ems.roundinputs import (
+from elfe_ems.planner.devices.base import Tag
+from elfe_ems.planner.scenario import ComfortPeriod
+from elfe_ems.round import inputs as roundinputs
+from elfe_ems.round.inputs import (
     DEFAULT_CYCLE_W,
     Issue,
     Measurements,
@@ -27,7 +27,6 @@ from elfe_ems.roundinputs import (
     PublishedRow,
     build_devices,
 )
-from elfe_ems.scenario import ComfortPeriod
 from elfe_ems.sources.coordination import (
     CoordinationRows,
     MachineRow,
@@ -39,6 +38,7 @@ from elfe_ems.sources.coordination import (
     WaterHeaterRow,
 )
 from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid.local import local_days, local_instant, local_interval, merge_intervals
 
 S = 1_774_728_000  # 2026-03-28 20:00Z = 21:00 CET
 H = 3600

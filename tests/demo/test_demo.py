@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from elfe_ems.cli import app
 from elfe_ems.config import Settings, load_settings
-from elfe_ems.demo.community import build_community, coordination_rows
+from elfe_ems.db.engine import engine_for
 from elfe_ems.demo.folder import MARKER, DemoFolderError, prepare_folder
 from elfe_ems.demo.run import demo_times
+from elfe_ems.sim.community import build_community, coordination_rows
+from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.coordination import read_coordination
-from elfe_ems.store.engine import engine_for
 from elfe_ems.store.tables import (
     forecast,
     machine_cycle_profile,
@@ -26,7 +27,6 @@ from elfe_ems.store.tables import (
     room_temperature,
     water_heater_energy,
 )
-from elfe_ems.synthetic import Weather
 
 AT = 1_795_000_000  # Wednesday 18 November 2026, 12:06:40 CET
 ROUND_START, ROUND_AT, JOBS_AT = demo_times(AT)

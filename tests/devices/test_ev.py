@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from elfe_ems.devices.ev import EvModel
-from elfe_ems.scenario import EvSpec
+from elfe_ems.planner.devices.ev import EvModel
+from elfe_ems.planner.scenario import EvSpec
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from elfe_ems.devices.machine import MachineModel
-from elfe_ems.scenario import MachineSpec
+from elfe_ems.planner.devices.machine import MachineModel
+from elfe_ems.planner.scenario import MachineSpec
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]

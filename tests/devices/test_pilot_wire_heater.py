@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import oracle
-from elfe_ems.devices.pilot_wire_heater import PilotWireHeaterModel
-from elfe_ems.scenario import PilotWireHeaterSpec, ScenarioError, parse_scenario
+from elfe_ems.planner.devices.pilot_wire_heater import PilotWireHeaterModel
+from elfe_ems.planner.scenario import PilotWireHeaterSpec, ScenarioError, parse_scenario
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from elfe_ems.devices.thermostatic_heater import ThermostaticHeaterModel
-from elfe_ems.scenario import ThermostaticHeaterSpec
+from elfe_ems.planner.devices.thermostatic_heater import ThermostaticHeaterModel
+from elfe_ems.planner.scenario import ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]

@@ -19,10 +19,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.devices import thermostatic_heater
-from elfe_ems.devices.thermostatic_heater import LEAST_MISS_RESOLUTION_KH, ThermostaticHeaterModel
-from elfe_ems.scenario import ThermostaticHeaterSpec
-from elfe_ems.synthetic import community_scenario
+from elfe_ems.planner.devices import thermostatic_heater
+from elfe_ems.planner.devices.thermostatic_heater import (
+    LEAST_MISS_RESOLUTION_KH,
+    ThermostaticHeaterModel,
+)
+from elfe_ems.planner.scenario import ThermostaticHeaterSpec
+from elfe_ems.sim.synthetic import community_scenario
 from elfe_ems.timegrid import Grid
 
 WINTER_8H = 1_736_924_400  # 2025-01-15 08:00 Europe/Paris

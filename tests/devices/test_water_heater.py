@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from elfe_ems.devices.water_heater import WaterHeaterModel
-from elfe_ems.scenario import WaterHeaterSpec
+from elfe_ems.planner.devices.water_heater import WaterHeaterModel
+from elfe_ems.planner.scenario import WaterHeaterSpec
 from elfe_ems.timegrid import Grid
 
 Spec = dict[str, Any]

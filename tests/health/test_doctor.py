@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 from acquisition_env import JobsEnv, new_env
 from coordination_rows import device
 from elfe_ems.cli import app
+from elfe_ems.db.engine import engine_for
 from elfe_ems.health import AGE_LIMITS_S, Check, healthy, run_checks
-from elfe_ems.jobs.round import run_round
+from elfe_ems.round.job import run_round
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
-from elfe_ems.store.engine import engine_for
 
 NOW = int(time.time())  # the round log keeps the wall-clock time
 OPEN_METEO_ANSWER = Path(__file__).parents[1] / "weather" / "recorded" / "open_meteo_forecast.json"

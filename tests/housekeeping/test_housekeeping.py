@@ -8,7 +8,7 @@ import pytest
 
 from acquisition_env import JobsEnv, new_env
 from elfe_ems.jobs.housekeeping import job
-from elfe_ems.jobs.round import run_round
+from elfe_ems.round.job import run_round
 from elfe_ems.store import tables
 
 DAY = 86_400

@@ -28,7 +28,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _restore_logging() -> Iterator[None]:
     """``ems`` reconfigures the root logger and the run loggers' levels: put them back."""
     loggers = [
-        logging.getLogger(n) for n in ("", "elfe_ems.cli_jobs", "elfe_ems.serve", "apscheduler")
+        logging.getLogger(n)
+        for n in ("", "elfe_ems.cli.jobs", "elfe_ems.jobs.serve", "apscheduler")
     ]
     saved = [(logger, logger.handlers[:], logger.level) for logger in loggers]
     yield

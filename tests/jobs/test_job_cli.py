@@ -31,7 +31,7 @@ def test_summary_printed_and_run_logged(runner: CliRunner, config: Path) -> None
     code, out, err = run_job(runner, config, "quick", "--at", str(AT_S))
     assert code == 0, err
     assert out == f"quick [done] at {AT_S}\n"  # the summary as is (no markup)
-    assert err.startswith("INFO elfe_ems.cli_jobs: job quick: succeeded in 0.")
+    assert err.startswith("INFO elfe_ems.cli.jobs: job quick: succeeded in 0.")
     assert err.count("\n") == 1
     marks = (config.parent / "data" / "marks.log").read_text().split()
     assert marks[1:3] == ["quick", "start"]
@@ -41,7 +41,7 @@ def test_job_error_exit_1_one_line(runner: CliRunner, config: Path) -> None:
     code, out, err = run_job(runner, config, "refuse")
     assert code == 1
     assert out == ""
-    assert err.startswith("ERROR elfe_ems.cli_jobs: job refuse: failed after 0.")
+    assert err.startswith("ERROR elfe_ems.cli.jobs: job refuse: failed after 0.")
     assert err.endswith(": the source is away\n")
     assert err.count("\n") == 1
 
@@ -56,7 +56,7 @@ def test_crash_logged_with_traceback_and_no_secret(runner: CliRunner, config: Pa
     code, out, err = run_job(runner, config, "crash")
     assert code == 1
     assert out == ""
-    assert err.startswith("ERROR elfe_ems.cli_jobs: job crash: crashed after 0.")
+    assert err.startswith("ERROR elfe_ems.cli.jobs: job crash: crashed after 0.")
     assert "Traceback (most recent call last)" in err
     assert "RuntimeError: boom: postgresql://ems:***@127.0.0.1/store ***" in err
     assert "hunter2pw" not in err

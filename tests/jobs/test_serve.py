@@ -39,7 +39,7 @@ from ems_test_jobs import RELEASE
 
 from elfe_ems.config import load_settings
 from elfe_ems.jobs.registry import Job, Schedule
-from elfe_ems.serve import KILL_AFTER_S, Server, serve
+from elfe_ems.jobs.serve import KILL_AFTER_S, Server, serve
 
 TEST_JOBS = Path(__file__).parent  # the folder of ems_test_jobs
 GRACE_S = 3.0
@@ -147,7 +147,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
         for name, s in seconds.items()
     ]
     handler = Records()
-    logger = logging.getLogger("elfe_ems.serve")
+    logger = logging.getLogger("elfe_ems.jobs.serve")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     result = Session(t0, seconds, handler.records, [])
@@ -271,8 +271,8 @@ def test_sigterm_stops_ems_serve(tmp_path: Path, config: Path) -> None:
             if process.poll() is None:
                 process.kill()
     text = log_path.read_text()
-    assert "INFO elfe_ems.serve: stopping (SIGTERM): no new runs; " in text
-    assert text.rstrip().endswith("INFO elfe_ems.serve: stopped")
+    assert "INFO elfe_ems.jobs.serve: stopping (SIGTERM): no new runs; " in text
+    assert text.rstrip().endswith("INFO elfe_ems.jobs.serve: stopped")
     assert "Traceback" not in text
 
 

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from elfe_ems.cli import app
 from elfe_ems.jobs.registry import JOBS, job_named
-from elfe_ems.systemd import default_ems, on_calendars
+from elfe_ems.jobs.systemd import default_ems, on_calendars
 
 ROUND_TIMES = {"14:30", "29:30", "44:30", "59:30"}
 ELAPSE = re.compile(r"(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")

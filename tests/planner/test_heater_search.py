@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from elfe_ems.devices import model_for
-from elfe_ems.devices.thermostatic_heater import ThermostaticHeaterModel
 from elfe_ems.planner import SolveOptions, solve
 from elfe_ems.planner.colgen import generate_columns
+from elfe_ems.planner.devices import model_for
+from elfe_ems.planner.devices.thermostatic_heater import ThermostaticHeaterModel
 from elfe_ems.planner.model import import_weight_h
 from elfe_ems.planner.polish import polish
-from elfe_ems.scenario import Scenario, ThermostaticHeaterSpec
-from elfe_ems.synthetic import community_scenario
+from elfe_ems.planner.scenario import Scenario, ThermostaticHeaterSpec
+from elfe_ems.sim.synthetic import community_scenario
 from elfe_ems.timegrid import Grid
 
 WINTER_8H = 1_736_924_400  # 2025-01-15 08:00 Europe/Paris

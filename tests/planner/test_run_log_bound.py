@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from elfe_ems.jobs import round as round_module
+from elfe_ems.db.engine import make_engine
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import parse_scenario
+from elfe_ems.planner.scenario import parse_scenario
+from elfe_ems.round import job as round_module
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import make_engine
 from elfe_ems.store.tables import run_log
 from elfe_ems.timegrid import Grid
 

@@ -16,8 +16,8 @@ import pytest
 
 import oracle
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.scenario import Plan, parse_scenario
-from elfe_ems.synthetic import community_scenario
+from elfe_ems.planner.scenario import Plan, parse_scenario
+from elfe_ems.sim.synthetic import community_scenario
 
 OPTIONS = SolveOptions(time_limit_s=20, gap=1e-3, peak_tolerance=0)  # the import alone
 WITH_PEAK = SolveOptions(time_limit_s=20, gap=1e-3, peak_tolerance=1e-3)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.devices.thermal_dp import RoomDynamics, cheapest_schedule, cost_lower_bound
+from elfe_ems.planner.devices.thermal_dp import RoomDynamics, cheapest_schedule, cost_lower_bound
 
 TOL = 1e-9
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from acquisition_env import JobsEnv, new_env
+from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs import power_prediction
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
-from elfe_ems.store.engine import engine_for
 
 NOW = 1_800_000_000  # on a quarter hour
 STEP = 900

@@ -10,6 +10,7 @@ import pytest
 
 from acquisition_env import JobsEnv, new_env
 from coordination_rows import device
+from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs import room_temperature, water_heater_energy
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources.measurements import MeasurementError
@@ -20,7 +21,6 @@ from elfe_ems.sources.recorded import (
     record_samples,
 )
 from elfe_ems.store import tables
-from elfe_ems.store.engine import engine_for
 
 NOW = 1_800_000_000
 

@@ -84,9 +84,10 @@ from sqlalchemy import Connection, Engine, Table, event, insert, select, text
 
 from coordination_rows import OFF, Period, device, machine, programme
 from elfe_ems.config import Settings
-from elfe_ems.jobs.round import RoundOutcome, run_round
+from elfe_ems.db.engine import make_engine
+from elfe_ems.round.job import RoundOutcome, run_round
+from elfe_ems.sim.community import coordination_schema
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import make_engine
 from elfe_ems.store.tables import (
     OUTPUT,
     forecast,
@@ -100,7 +101,7 @@ from elfe_ems.store.tables import (
 )
 from postgres import admin, create_database, create_schema, drop_database, unique_name, url_of
 
-DDL = Path(__file__).parents[2] / "src" / "elfe_ems" / "demo" / "coordination_schema.sql"
+DDL = coordination_schema()  # the demo\'s DDL file, as the package ships it
 COORDINATION_SCHEMA = "elfe"
 
 R = 1_792_886_400  # 2026-10-25 00:00Z = 02:00 CEST, the day the clocks go back
@@ -480,7 +481,7 @@ def pg_coordination_url() -> Iterator[str]:
         with admin(name) as connection:
             connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier("elfe")))
             connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier("elfe")))
-            connection.execute(DDL.read_text(encoding="utf-8"))
+            connection.execute(DDL)
         url = url_of(name, COORDINATION_SCHEMA)
         engine = make_engine(url)
         try:
@@ -600,7 +601,7 @@ def sqlite_env(tmp_path: Path) -> RoundEnv:
     file, the store and the output migrated side by side in another."""
     coordination_file = tmp_path / "coordination.sqlite"
     with sqlite3.connect(coordination_file) as connection:
-        connection.executescript(DDL.read_text(encoding="utf-8"))
+        connection.executescript(DDL)
     coordination_url = f"sqlite:///{coordination_file}"
     engine = make_engine(coordination_url)
     try:

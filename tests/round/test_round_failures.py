@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.jobs.round import RoundError, run_round
+from elfe_ems.round.job import RoundError, run_round
 
 PASSWORD = "s3cret-pw"
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
@@ -74,7 +74,7 @@ def test_other_failure_is_logged(pg_env: Any, monkeypatch: pytest.MonkeyPatch) -
     def crash(*_: Any) -> None:
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr("elfe_ems.jobs.round.solve", crash)
+    monkeypatch.setattr("elfe_ems.round.job.solve", crash)
     with pytest.raises(RuntimeError, match="solver crashed"):
         env.run()
     (entry,) = env.run_log()

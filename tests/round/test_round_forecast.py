@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from elfe_ems.scenario import read_scenario
-from elfe_ems.store.engine import make_engine
+from elfe_ems.db.engine import make_engine
+from elfe_ems.planner.scenario import read_scenario
 from elfe_ems.store.tables import forecast, weather_forecast
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from elfe_ems.jobs.round import round_start_after, solver_budget_s
-from elfe_ems.scenario import read_plan, read_scenario
+from elfe_ems.planner.scenario import read_plan, read_scenario
+from elfe_ems.round.job import round_start_after, solver_budget_s
 from elfe_ems.store.tables import device_plan_power, flexible_power
 
 THERMAL_MODEL_1 = (0.004570, 2_835_616.0)  # R [K/W], C [J/K], seeded in the store

@@ -12,7 +12,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.scenario import read_scenario
+from elfe_ems.planner.scenario import read_scenario
 
 
 def test_same_plan_as_postgresql(sqlite_env: Any, published: Any, case: Any) -> None:

@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from elfe_ems.cli import app
+from elfe_ems.db.engine import make_engine
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import make_engine
 from postgres import create_database, create_schema, drop_database, unique_name, url_of
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
-from elfe_ems.store.engine import StoreError, engine_for, make_engine, parse_url, schema_of
+from elfe_ems.db.engine import DatabaseUrlError, engine_for, make_engine, parse_url, schema_of
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_postgresql_urls_use_psycopg_3(url: str) -> None:
     ],
 )
 def test_unusable_urls_are_refused_without_their_password(url: str, reason: str) -> None:
-    with pytest.raises(StoreError) as caught:
+    with pytest.raises(DatabaseUrlError) as caught:
         make_engine(url)
     assert reason in str(caught.value)
     assert "s3cret" not in str(caught.value)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 
-from elfe_ems.scenario import Plan
+from elfe_ems.planner.scenario import Plan
 from elfe_ems.store.flexible import planned_power_w, record_plan
 from elfe_ems.store.tables import device_plan_power
 

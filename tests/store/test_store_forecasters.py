@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from elfe_ems.config import Settings
-from elfe_ems.forecasters import SOURCE, sunshine_yield_w_per_kwp
+from elfe_ems.forecast.weather_profile import SOURCE, sunshine_yield_w_per_kwp
 from elfe_ems.jobs.power_prediction import issue_profile_forecast, sunshine_shares
 from elfe_ems.store.inputs import net_load
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history

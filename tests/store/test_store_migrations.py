@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from elfe_ems.db.engine import make_engine, schema_of
 from elfe_ems.store import migrate, tables, thermal
-from elfe_ems.store.engine import make_engine, schema_of
 
 DECISIONS = [f"decisions_{k}" for k in range(96)]
 SPEC_RESULT = ["id", "first_valid_timestamp", "machine_id", "result_type", "machine_type"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from elfe_ems.db.engine import engine_for
 from elfe_ems.store import migrate, thermal
-from elfe_ems.store.engine import engine_for
 
 SEEDS = [("0.003893", "3,328,767"), ("0.00457", "2,835,616"), ("0.005622", "2,305,479")]
 

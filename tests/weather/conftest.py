@@ -14,8 +14,8 @@ import respx
 from sqlalchemy import Engine
 from weather_env import MC_NEXT_HOURS, MC_PERIODS, OPEN_METEO, Serve, recorded
 
+from elfe_ems.db.engine import make_engine
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import make_engine
 from postgres import create_database, drop_database, url_of
 
 

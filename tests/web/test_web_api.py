@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from web_dataset import CURRENT_TYPES, EXPECTED_MAE_W, NOW, STEP, Dashboard, measured_w
 
+from elfe_ems.db.engine import engine_for
 from elfe_ems.health import run_checks
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import engine_for
 from elfe_ems.store.tables import (
     p_c_with_flexible_consumption,
     p_c_without_flexible_consumption,

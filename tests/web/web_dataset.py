@@ -28,8 +28,8 @@ from sqlalchemy import text
 from acquisition_env import JobsEnv, new_env
 from coordination_rows import OFF, device, machine, programme
 from elfe_ems.config import Settings
-from elfe_ems.jobs.round import RoundError, run_round
-from elfe_ems.store.engine import engine_for
+from elfe_ems.db.engine import engine_for
+from elfe_ems.round.job import RoundError, run_round
 from elfe_ems.store.tables import balance_measurement, flexible_power, forecast, run_log
 
 NOW = 1_800_000_000

@@ -17,7 +17,7 @@ from acquisition_env import JobsEnv, new_env
 from elfe_ems.cli import app
 from elfe_ems.jobs.power_prediction import SOURCE, job
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.jobs.round import run_round
+from elfe_ems.round.job import run_round
 from elfe_ems.store import tables
 from postgres import unique_name
 

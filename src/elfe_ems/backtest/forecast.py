@@ -6,9 +6,9 @@ production the balance item also holds the piloted devices, and the power-predic
 back the power the plans in force gave them (:mod:`elfe_ems.store.flexible`); here that power
 is known exactly, so the history is the true balance without them.
 
-- ``persistence``: :func:`~elfe_ems.persistence.forecast_from_means` of the 24 h of complete
-  steps before the step in progress (the power prediction job runs 60 s before the round);
-- ``profile``: :mod:`elfe_ems.forecasters` fitted on the task's history (refitted each
+- ``persistence``: :func:`~elfe_ems.forecast.persistence.forecast_from_means` of the 24 h of
+  complete steps before the step in progress (the power prediction job runs 60 s before the round);
+- ``profile``: :mod:`elfe_ems.forecast.weather_profile` fitted on the task's history (refitted each
   task, i.e. each day), with the weather forecast's PV yield;
 - ``perfect``: the true balance (perfect foresight).
 """
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.backtest.world import STEP_S, STEPS, World
-from elfe_ems.forecasters import fit_profile, profile_forecast
-from elfe_ems.persistence import forecast_from_means
+from elfe_ems.forecast.persistence import forecast_from_means
+from elfe_ems.forecast.weather_profile import fit_profile, profile_forecast
+from elfe_ems.sim.world import STEP_S, STEPS, World
 
 FORECASTERS = ("persistence", "profile", "perfect")
 SCORED = ("persistence", "profile")

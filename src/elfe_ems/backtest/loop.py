@@ -1,8 +1,8 @@
 """The closed loop of one backtest task: one simulated day, round after round.
 
 Each quarter hour of the day the round is run in memory as production runs it: the
-coordination rows and store values the devices' state gives (:class:`~elfe_ems.backtest.plant.
-Plant`), the spec's rules (:func:`~elfe_ems.roundinputs.build_devices`), each device's plan
+coordination rows and store values the devices' state gives (:class:`~elfe_ems.sim.plant.
+Plant`), the spec's rules (:func:`~elfe_ems.round.inputs.build_devices`), each device's plan
 in force, the forecast of the configuration, the planner (:func:`~elfe_ems.planner.solve`,
 with a small time limit); the plan's rows are published, and the decisions in force are
 applied for one quarter hour. The configurations (:data:`CONFIGS`) differ only by the plan:
@@ -28,12 +28,12 @@ import numpy as np
 from elfe_ems.backtest.checks import broken_constraints, comfort_missed_kh, hot_water_missing_wh
 from elfe_ems.backtest.forecast import Forecasts
 from elfe_ems.backtest.metrics import EnergyFigures, energy_figures
-from elfe_ems.backtest.plant import Plant, Trace
-from elfe_ems.backtest.world import STEP_S, STEPS, Site, TaskKey, World, build_world
-from elfe_ems.jobs.round import _with_plan_in_force
 from elfe_ems.planner import SolveOptions, solve
-from elfe_ems.roundinputs import PlanHistory, PublishedRow, build_devices
-from elfe_ems.scenario import Plan, Scenario
+from elfe_ems.planner.scenario import Plan, Scenario
+from elfe_ems.round.inputs import PlanHistory, PublishedRow, build_devices
+from elfe_ems.round.job import _with_plan_in_force
+from elfe_ems.sim.plant import Plant, Trace
+from elfe_ems.sim.world import STEP_S, STEPS, Site, TaskKey, World, build_world
 from elfe_ems.timegrid import Grid
 
 CONFIGS = ("none", "persistence", "profile", "perfect")

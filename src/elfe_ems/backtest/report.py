@@ -16,7 +16,7 @@ import numpy as np
 
 from elfe_ems.backtest.loop import CONFIGS, TaskResult
 from elfe_ems.backtest.summary import TOTAL, Figures, captured, skill
-from elfe_ems.backtest.world import SEASONS, TASK_START_H
+from elfe_ems.sim.world import SEASONS, TASK_START_H
 
 CHART_W, CHART_H, MARGIN = 960, 300, 52
 MISSING = "n/a"

@@ -24,7 +24,7 @@ from elfe_ems.backtest.loop import (
     TaskResult,
     run_task,
 )
-from elfe_ems.backtest.world import SEASONS, Season, Site, TaskKey
+from elfe_ems.sim.world import SEASONS, Season, Site, TaskKey
 
 if TYPE_CHECKING:
     from distributed import Client

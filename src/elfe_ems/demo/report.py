@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from elfe_ems.demo.community import TYPE_NAMES, Community, Device
-from elfe_ems.devices import SkipDevice, model_for
-from elfe_ems.scenario import DevicePlan, Plan, Scenario
+from elfe_ems.planner.devices import SkipDevice, model_for
+from elfe_ems.planner.scenario import DevicePlan, Plan, Scenario
+from elfe_ems.sim.community import TYPE_NAMES, Community, Device
 from elfe_ems.sources.coordination import MODE_PILOTED
 from elfe_ems.timegrid import Grid
 

@@ -20,25 +20,25 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from elfe_ems.config import Settings
-from elfe_ems.demo.community import (
+from elfe_ems.db.engine import engine_for
+from elfe_ems.demo.folder import DemoFiles, prepare_folder, write_config
+from elfe_ems.demo.report import write_report
+from elfe_ems.jobs.registry import job_named
+from elfe_ems.jobs.weather import store_forecast
+from elfe_ems.planner.scenario import Scenario, read_scenario
+from elfe_ems.round.job import RoundOutcome, round_start_after, run_round
+from elfe_ems.sim.community import (
     Community,
     build_community,
     create_coordination,
     write_coordination,
 )
-from elfe_ems.demo.folder import DemoFiles, prepare_folder, write_config
-from elfe_ems.demo.measurements import SAMPLE_S, Clock, record, simulate
-from elfe_ems.demo.profiles import TMY_NAME, territory_weather
-from elfe_ems.demo.report import write_report
-from elfe_ems.jobs.registry import job_named
-from elfe_ems.jobs.round import RoundOutcome, round_start_after, run_round
-from elfe_ems.jobs.weather import store_forecast
-from elfe_ems.scenario import Scenario, read_scenario
+from elfe_ems.sim.measurements import SAMPLE_S, Clock, record, simulate
+from elfe_ems.sim.profiles import TMY_NAME, territory_weather
+from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.weather import WeatherPoint
 from elfe_ems.store import migrate
-from elfe_ems.store.engine import engine_for
 from elfe_ems.store.thermal import ThermalModel, set_model
-from elfe_ems.synthetic import Weather
 from elfe_ems.timegrid import Grid
 
 ROUND_TIME_LIMIT_S = 20.0
@@ -103,7 +103,7 @@ class _Steps:
 def run_demo(options: DemoOptions, console: Console) -> DemoOutcome:
     """Build the demo in ``options.folder`` and run it (see the module docstring); raises
     :class:`~elfe_ems.demo.folder.DemoFolderError` for a folder that is not a demo's and
-    :class:`~elfe_ems.jobs.round.RoundError` or :class:`~elfe_ems.jobs.registry.JobError` when
+    :class:`~elfe_ems.round.job.RoundError` or :class:`~elfe_ems.jobs.registry.JobError` when
     the round or a job fails."""
     started = time.monotonic()
     if options.homes < 1 or options.days < 1:

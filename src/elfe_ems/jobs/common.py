@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings
+from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources.coordination import MeasuredItems, read_measured_items
-from elfe_ems.store.engine import StoreError, database_problem, engine_for
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def database(settings: Settings, name: str) -> Iterator[Engine]:
     try:
         with engine_for(url) as engine:
             yield engine
-    except (SQLAlchemyError, StoreError) as error:
+    except (SQLAlchemyError, DatabaseUrlError) as error:
         message = database_problem(name, error, url)
         log.warning("[WARN_DATABASE] %s", message)
         raise JobError(message) from None

@@ -2,7 +2,7 @@
 
 For every machine (washing machine, dishwasher, dryer) with a power item, the cycles of the
 last :data:`WINDOW_S` are detected with the machine's own settings
-(:func:`elfe_ems.cycles.detect_cycles`; a cycle still running is not learned). The latest
+(:func:`elfe_ems.learning.cycles.detect_cycles`; a cycle still running is not learned). The latest
 complete cycle becomes the machine's profile, at the planning step whatever the detection
 period, when it is newer than the current one; the old profile is kept in the history. Until a
 machine has a learned cycle the round uses the default cycle.
@@ -17,10 +17,10 @@ import numpy as np
 from sqlalchemy import Engine
 
 from elfe_ems.config import Settings
-from elfe_ems.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 from elfe_ems.jobs.common import DAY_S, database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.learning.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.cycles import current_profile, replace_profile, settings_of
 

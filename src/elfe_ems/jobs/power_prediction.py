@@ -1,21 +1,20 @@
 """The ``power-prediction`` job: the territory balance forecast, every quarter hour.
 
-It reads the balance item (production - consumption [W], an aggregate Zabbix computes) over
-the last 24 h, turns it into 15-min means (stored in ``balance_measurement``), adds back the
-piloted devices' power the plans in force gave each step (:mod:`elfe_ems.store.flexible`: the
-round places those devices again, on top of the forecast) and forecasts the balance without
-them for the next 48 h by persistence (:mod:`elfe_ems.persistence`). Every forecast is stored
-with its issue time under the source ``persistence``, so a forecast is never overwritten by a
-later one: the round reads the latest issue of each step, and forecasts can be scored against
-what was measured.
+It reads the balance item (production - consumption [W], an aggregate Zabbix computes) over the last
+24 h, turns it into 15-min means (stored in ``balance_measurement``), adds back the piloted devices'
+power the plans in force gave each step (:mod:`elfe_ems.store.flexible`: the round places those
+devices again, on top of the forecast) and forecasts the balance without them for the next 48 h by
+persistence (:mod:`elfe_ems.forecast.persistence`). Every forecast is stored with its issue time
+under the source ``persistence``, so a forecast is never overwritten by a later one: the round reads
+the latest issue of each step, and forecasts can be scored against what was measured.
 
 When its inputs are in the store, the job also issues the weather-profile forecast
-(:mod:`elfe_ems.forecasters`, source ``weather-profile``): the stored balance means, with the
-piloted devices' power added back likewise, of the last :data:`PROFILE_HISTORY_DAYS` days (at
-least :data:`~elfe_ems.forecasters.MIN_HISTORY_DAYS` days of them) and the share of sunshine
-of every step from the history's first to the forecast's last, from the weather fetches (the
-latest fetch covering each step, its shortest period). Without them it is not issued (logged
-at INFO: persistence is there).
+(:mod:`elfe_ems.forecast.weather_profile`, source ``weather-profile``): the stored balance means,
+with the piloted devices' power added back likewise, of the last :data:`PROFILE_HISTORY_DAYS` days
+(at least :data:`~elfe_ems.forecast.weather_profile.MIN_HISTORY_DAYS` days of them) and the share of
+sunshine of every step from the history's first to the forecast's last, from the weather fetches
+(the latest fetch covering each step, its shortest period). Without them it is not issued (logged at
+INFO: persistence is there).
 """
 
 from __future__ import annotations
@@ -26,12 +25,16 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from elfe_ems.config import Settings
-from elfe_ems.forecasters import SOURCE as PROFILE_SOURCE
-from elfe_ems.forecasters import fit_profile, profile_forecast, sunshine_yield_w_per_kwp
+from elfe_ems.forecast.persistence import forecast_from_means, last_day_means
+from elfe_ems.forecast.weather_profile import SOURCE as PROFILE_SOURCE
+from elfe_ems.forecast.weather_profile import (
+    fit_profile,
+    profile_forecast,
+    sunshine_yield_w_per_kwp,
+)
 from elfe_ems.jobs.common import DAY_S, database
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.persistence import forecast_from_means, last_day_means
 from elfe_ems.sources.measurements import Item, MeasurementSource
 from elfe_ems.store.flexible import measured_balance_without_devices, planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history

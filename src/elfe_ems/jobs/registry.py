@@ -67,7 +67,7 @@ JOBS: tuple[Job, ...] = (
         "round",
         "plan the flexible devices for the next 24 h and publish the plan",
         Schedule(QUARTER_MINUTES, 30),
-        "elfe_ems.jobs.round:job",
+        "elfe_ems.round.job:job",
         timeout_s=240,
     ),
     Job(

@@ -1,13 +1,13 @@
 """The ``water-heater-energy`` job: what each hot-water tank used over the last 24 h.
 
-Run daily at 16:00 local, before the evening's off-peak windows: the round sizes each tank's
-heating from this energy. A tank is known by its power item (``mesures_puissance_elec_id``);
-its energy meter, when it has one, is the item of the same Zabbix host whose unit is Wh or
-kWh. With a meter, the energy is the meter's increase over the window (a reset counted from
-zero, :func:`elfe_ems.meter.energy_from_meter_wh`) from the last reading at or before the
+Run daily at 16:00 local, before the evening's off-peak windows: the round sizes each tank's heating
+from this energy. A tank is known by its power item (``mesures_puissance_elec_id``); its energy
+meter, when it has one, is the item of the same Zabbix host whose unit is Wh or kWh. With a meter,
+the energy is the meter's increase over the window (a reset counted from zero,
+:func:`elfe_ems.learning.meter.energy_from_meter_wh`) from the last reading at or before the
 window's start; without one, the power is integrated
-(:func:`elfe_ems.meter.energy_from_power_wh`). When the power covers only part of the window,
-the energy is scaled to 24 h from the covered part if it covers at least half (logged),
+(:func:`elfe_ems.learning.meter.energy_from_power_wh`). When the power covers only part of the
+window, the energy is scaled to 24 h from the covered part if it covers at least half (logged),
 otherwise the tank is left out: an old energy the round knows is older beats a wrong one.
 """
 
@@ -21,7 +21,7 @@ from elfe_ems.config import Settings
 from elfe_ems.jobs.common import DAY_S, database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.meter import energy_from_meter_wh, energy_from_power_wh
+from elfe_ems.learning.meter import energy_from_meter_wh, energy_from_power_wh
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.tables import water_heater_energy
 from elfe_ems.store.upsert import upsert

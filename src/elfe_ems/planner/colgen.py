@@ -26,7 +26,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.devices import Block
+from elfe_ems.planner.devices import Block
 from elfe_ems.planner.highs import new_solver
 from elfe_ems.planner.model import KW_PER_W, Milp, assemble, restrict
 from elfe_ems.timegrid import Grid

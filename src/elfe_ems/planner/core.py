@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elfe_ems.devices import Block, DeviceModel, SkipDevice, model_for
+from elfe_ems.planner.devices import Block, DeviceModel, SkipDevice, model_for
 from elfe_ems.planner.heuristic import greedy_decisions
 from elfe_ems.planner.kpi import import_wh
 from elfe_ems.planner.model import import_weight_h, is_feasible
+from elfe_ems.planner.scenario import DevicePlan, Plan, Scenario, SolverInfo
 from elfe_ems.planner.search import Search, SearchOptions, relative_gap
-from elfe_ems.scenario import DevicePlan, Plan, Scenario, SolverInfo
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.devices import DeviceModel
+from elfe_ems.planner.devices import DeviceModel
 
 
 def greedy_decisions(

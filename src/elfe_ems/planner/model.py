@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.devices import Block
+from elfe_ems.planner.devices import Block
 from elfe_ems.timegrid import Grid
 
 KW_PER_W = 1e-3

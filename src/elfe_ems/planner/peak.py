@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from elfe_ems.devices import Block, DeviceModel
-from elfe_ems.devices.base import Sparse, import_increase_wh
+from elfe_ems.planner.devices import Block, DeviceModel
+from elfe_ems.planner.devices.base import Sparse, import_increase_wh
 
 MAX_MOVES = 10_000
 PEAK_MARGIN_W = 1e-3  # a load this close below the peak counts as the peak

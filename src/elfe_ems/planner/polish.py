@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from elfe_ems.devices import Block, DeviceModel
-from elfe_ems.devices.base import import_increase_wh
+from elfe_ems.planner.devices import Block, DeviceModel
+from elfe_ems.planner.devices.base import import_increase_wh
 from elfe_ems.planner.model import KW_PER_W
 
 MAX_PASSES = 20

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elfe_ems.devices import Block, DeviceModel
 from elfe_ems.planner.colgen import generate_columns
+from elfe_ems.planner.devices import Block, DeviceModel
 from elfe_ems.planner.highs import new_solver, run_mip
 from elfe_ems.planner.model import (
     assemble,
@@ -43,8 +43,8 @@ from elfe_ems.planner.model import (
 )
 from elfe_ems.planner.peak import PeakSearch
 from elfe_ems.planner.polish import lagrangian_gain, polish
+from elfe_ems.planner.scenario import SolverStatus
 from elfe_ems.planner.tiebreak import earliest_equivalent, fewest_switches
-from elfe_ems.scenario import SolverStatus
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)

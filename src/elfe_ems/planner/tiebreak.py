@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.devices import Block
-from elfe_ems.devices.base import import_increase_wh
+from elfe_ems.planner.devices import Block
+from elfe_ems.planner.devices.base import import_increase_wh
 from elfe_ems.planner.highs import new_solver, run_mip
 from elfe_ems.planner.model import KW_PER_W, assemble, import_columns
 from elfe_ems.planner.peak import highest_w

@@ -3,7 +3,7 @@
 Only devices in mode 30 (piloted) are planned; :func:`read_measured_items` gives the
 measurement items of every device that is not disabled. Each device kind comes back as frozen
 dataclasses of its rows, every value exactly as stored: any of them may be ``None`` (SQL NULL)
-or absurd, and nothing is repaired here (that is :mod:`elfe_ems.roundinputs`' job, which logs
+or absurd, and nothing is repaired here (that is :mod:`elfe_ems.round.inputs`' job, which logs
 each repair). Numbers are converted to ``int`` or ``float`` whatever their SQL type (``integer``,
 ``numeric``, ``double precision``); a non-finite value where the spec has an ``int`` reads as
 ``None``.

@@ -30,8 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import mask_url
+from elfe_ems.db.engine import DatabaseUrlError, error_reason, make_engine
 from elfe_ems.sources.measurements import Item, MeasurementError
-from elfe_ems.store.engine import StoreError, error_reason, make_engine
 
 RECORDED = MetaData()
 
@@ -90,7 +90,7 @@ class RecordedMeasurements:
         try:
             engine = make_engine(url)
             tables = set(inspect(engine).get_table_names())
-        except (SQLAlchemyError, StoreError) as error:
+        except (SQLAlchemyError, DatabaseUrlError) as error:
             raise MeasurementError(f"recorded measurements: {error_reason(error)}") from None
         missing = {recorded_item.name, recorded_sample.name} - tables
         if missing:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from elfe_ems.cycles import CycleSettings
+from elfe_ems.learning.cycles import CycleSettings
 from elfe_ems.store.tables import machine_cycle_profile, machine_cycle_settings
 from elfe_ems.store.upsert import upsert
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection, and_, func, select
 
-from elfe_ems.scenario import Plan
+from elfe_ems.planner.scenario import Plan
 from elfe_ems.store.tables import balance_measurement, device_plan_power, flexible_power
 from elfe_ems.store.upsert import upsert
 

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from elfe_ems.logtags import Tag
-from elfe_ems.roundinputs import PlanHistory, PublishedRow
+from elfe_ems.round.inputs import PlanHistory, PublishedRow
 from elfe_ems.store.tables import (
     DECISION_COUNT,
     forecast,

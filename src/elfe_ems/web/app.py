@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     """The app on ``settings``'s databases, bound (for its access rules) to ``web_host``.
 
     Raises :class:`~elfe_ems.config.ConfigError` when ``web_host`` is not the loopback and no
-    ``web_token`` is set, and :class:`~elfe_ems.store.engine.StoreError` for a database URL
+    ``web_token`` is set, and :class:`~elfe_ems.db.engine.DatabaseUrlError` for a database URL
     that cannot be used.
     """
     token = required_token(settings)

@@ -19,8 +19,8 @@ from sqlalchemy import URL, Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
+from elfe_ems.db.engine import error_reason, make_engine, parse_url
 from elfe_ems.logtags import Tag
-from elfe_ems.store.engine import error_reason, make_engine, parse_url
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from elfe_ems.health import Verdict
-from elfe_ems.scenario import DevicePlan, SolverInfo
+from elfe_ems.planner.scenario import DevicePlan, SolverInfo
 
 
 class Meta(BaseModel):

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from elfe_ems.jobs.replay import saved_plan_path
 from elfe_ems.logtags import Tag
-from elfe_ems.scenario import Plan, ScenarioError, read_plan, read_scenario
+from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
+from elfe_ems.round.replay import saved_plan_path
 from elfe_ems.web.models import BalanceCurves, PlanView, RoundSummary
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,51 @@
+"""The ``ems`` command: one module per command group in this package."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from elfe_ems.cli.backtest import backtest_command
+from elfe_ems.cli.cycles import cycles_app
+from elfe_ems.cli.db import db_app, thermal_app
+from elfe_ems.cli.demo import demo_command
+from elfe_ems.cli.doctor import doctor_command
+from elfe_ems.cli.jobs import job_command, jobs_command, serve_command, systemd_app
+from elfe_ems.cli.planning import replay_command, run_command, solve_command
+from elfe_ems.cli.web import web_command
+
+app = typer.Typer(
+    rich_markup_mode=None,  # help texts are plain: "[s]" is a unit, not a style
+    no_args_is_help=True,
+    help="ELFE community energy management system: places flexible consumption "
+    "to import as little energy as possible.",
+)
+
+
+app.add_typer(db_app, name="db")
+app.add_typer(thermal_app, name="thermal")
+app.add_typer(cycles_app, name="cycles")
+app.add_typer(systemd_app, name="systemd")
+# the order of `ems --help`: first run, daily operation, then the planner's own commands
+app.command("demo")(demo_command)
+app.command("doctor")(doctor_command)
+app.command("web")(web_command)
+app.command("job")(job_command)
+app.command("jobs")(jobs_command)
+app.command("serve")(serve_command)
+app.command("backtest")(backtest_command)
+app.command("solve")(solve_command)
+app.command("run")(run_command)
+app.command("replay")(replay_command)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress too.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log errors only.")] = False,
+) -> None:
+    """Configure logging: one event per line on standard error (journald-friendly)."""
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)

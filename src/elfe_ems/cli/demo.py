@@ -1,0 +1,94 @@
+"""The ``ems demo`` command: the EMS at work on a simulated community, in one command."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from elfe_ems.cli.common import console, fail
+from elfe_ems.cli.planning import print_summary
+from elfe_ems.config import ConfigError
+from elfe_ems.jobs.registry import JobError
+from elfe_ems.round.job import RoundError
+
+if TYPE_CHECKING:
+    from elfe_ems.demo.run import DemoOutcome
+
+
+def demo_command(
+    homes: Annotated[int, typer.Option("--homes", min=1, help="Homes of the community.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random draw.")] = 1,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=30, help="Days of measurement history.")
+    ] = 3,
+    folder: Annotated[
+        Path, typer.Option("--folder", help="Folder of the demo's files (replaced each run).")
+    ] = Path("ems-data/demo"),
+    at: Annotated[
+        float | None,
+        typer.Option("--at", help="The demo's Unix time [s] [default: now].", show_default=False),
+    ] = None,
+) -> None:
+    """See the EMS at work on a simulated community, in one command.
+
+    Simulates a community and its measurement history, runs the acquisition jobs and one
+    planning round on it, and writes an HTML report.
+    """
+    # here, not at the top: cli imports this module, and the demo's simulation libraries
+    # (pandas, pvlib, demandlib) would slow down every other command's start
+    from elfe_ems.demo.folder import DemoFolderError  # noqa: PLC0415
+    from elfe_ems.demo.run import DemoOptions, run_demo  # noqa: PLC0415
+
+    options = DemoOptions(homes=homes, seed=seed, days=days, folder=folder, at_s=at)
+    try:
+        result = run_demo(options, console)
+    except (DemoFolderError, ConfigError) as error:
+        raise fail(str(error)) from None
+    except (JobError, RoundError) as error:
+        raise fail(f"the demo failed: {error}", 1) from None
+    _print_inputs(result)
+    print_summary(result.outcome.plan, result.outcome.stats)
+    _print_next(result)
+
+
+def _print_inputs(result: DemoOutcome) -> None:
+    """What the demo built and what the jobs made of it."""
+    zone = result.settings.zone
+    round_at = datetime.fromtimestamp(result.round_at_s, zone)
+    devices = result.community.devices()
+    manual = sum(d.mode != 30 for d in devices)
+    console.print(
+        f"Community: {result.community.homes} homes, {len(devices)} devices "
+        f"({manual} in manual mode); {result.samples:,} measurements recorded.\n"
+        f"Round at {round_at:%Y-%m-%d %H:%M:%S %Z} ({zone.key}); the jobs ran just before:",
+        highlight=False,
+    )
+    for name, summary in result.job_summaries.items():
+        console.print(f"  {name}: {escape(summary)}", highlight=False)
+
+
+def _print_next(result: DemoOutcome) -> None:
+    """Where the files are and what to run next."""
+    files = result.files
+    config = escape(str(_shown(files.config)))
+    console.print(
+        f"Demo done in {result.elapsed_s:.1f} s. Report: {escape(str(_shown(files.report)))} "
+        f"(open it in a browser).\nNext:\n"
+        f"  ems web --config {config}     # the dashboard, then open http://127.0.0.1:"
+        f"{result.settings.web_port}/\n"
+        f"  ems run --config {config}     # another planning round\n"
+        f"  ems job cycles --config {config}   # any acquisition job on the demo's data",
+        highlight=False,
+    )
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it is inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -1,0 +1,41 @@
+"""``ems doctor``: is the EMS healthy? One line per check, a verdict each."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from elfe_ems.cli.common import ConfigOption, console, fail
+from elfe_ems.config import ConfigError, load_settings
+from elfe_ems.health import Check, healthy, run_checks
+
+STYLES = {"ok": "green", "warning": "yellow", "failed": "bold red"}
+
+
+def _table(checks: list[Check]) -> Table:
+    table = Table(title="EMS health")
+    for column in ("check", "verdict", "detail"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        table.add_row(check.name, f"[{STYLES[check.verdict]}]{check.verdict}[/]", check.detail)
+    return table
+
+
+def doctor_command(config: ConfigOption = None) -> None:
+    """Check that the EMS is healthy; exit 1 when a check failed.
+
+    Checks the configuration, the databases, the sources, the age of every input and the
+    last round.
+    """
+    try:
+        settings = load_settings(config)
+    except ConfigError as error:
+        console.print(_table([Check("configuration", "failed", str(error))]))
+        raise fail("the configuration cannot be used", 1) from None
+    where = str(config) if config else "environment and defaults"
+    checks = [Check("configuration", "ok", f"valid ({where})"), *run_checks(settings)]
+    console.print(_table(checks))
+    failed = [c.name for c in checks if c.verdict == "failed"]
+    if not healthy(checks):
+        raise fail(f"{len(failed)} check(s) failed: {', '.join(failed)}", 1)
+    warnings = sum(c.verdict == "warning" for c in checks)
+    console.print(f"Healthy{f', with {warnings} warning(s)' if warnings else ''}.")

@@ -1,0 +1,230 @@
+"""The planner's commands: ``ems solve``, ``ems run`` and ``ems replay``, and the plan summary
+they (and ``ems demo``) print."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_from
+from elfe_ems.config import Settings
+from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.planner.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
+from elfe_ems.round.job import RoundError, run_round
+from elfe_ems.round.replay import replay
+from elfe_ems.round.tariff import Objective, Tariff, solve_options
+from elfe_ems.timegrid import Grid
+
+# the defaults of the configuration, so that `ems solve` plans as a round does
+_SETTINGS = Settings.model_fields
+DEFAULT_PEAK_TOLERANCE: float = _SETTINGS["peak_tolerance"].default
+DEFAULT_PEAK_PRICE: float = _SETTINGS["tariff_peak_price"].default
+DEFAULT_OFF_PEAK_PRICE: float = _SETTINGS["tariff_off_peak_price"].default
+DEFAULT_OFF_PEAK: list[str] = _SETTINGS["tariff_off_peak_windows"].default
+DEFAULT_TIMEZONE: str = _SETTINGS["timezone"].default
+
+
+ObjectiveOption = Annotated[
+    Objective,
+    typer.Option(
+        "--objective",
+        help="Minimise the import, or its cost at the tariff (--peak-price, --off-peak).",
+    ),
+]
+PeakToleranceOption = Annotated[
+    float,
+    typer.Option(
+        "--peak-tolerance",
+        min=0.0,
+        help="Then lower the peak import within this share of the objective [-] (0: off).",
+    ),
+]
+PeakPriceOption = Annotated[
+    float, typer.Option("--peak-price", help="Price of a kWh outside off-peak windows.")
+]
+OffPeakPriceOption = Annotated[
+    float, typer.Option("--off-peak-price", help="Price of a kWh in an off-peak window.")
+]
+OffPeakOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--off-peak",
+        help="Off-peak window HH:MM-HH:MM, local time (repeat for more) "
+        f"[default: {', '.join(DEFAULT_OFF_PEAK)}].",
+        show_default=False,
+    ),
+]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", help="IANA time zone of the off-peak windows.")
+]
+
+
+def _tariff(
+    peak_price: float, off_peak_price: float, off_peak: list[str] | None, zone: str
+) -> Tariff:
+    """The tariff of the command's options (``off_peak`` None: the default windows)."""
+    return Tariff(peak_price, off_peak_price, off_peak or DEFAULT_OFF_PEAK, ZoneInfo(zone))
+
+
+def _options_for(
+    scenario: Scenario,
+    time_limit_s: float,
+    gap: float,
+    objective: Objective,
+    peak_tolerance: float,
+    tariff: Tariff,
+) -> SolveOptions:
+    """The solver options of the command line (defaults: those of the configuration)."""
+    grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
+    return solve_options(time_limit_s, gap, grid, objective, tariff, peak_tolerance)
+
+
+def solve_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (elfe-ems.scenario/1 JSON).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Plan file to write [default: SCENARIO.plan.json]."),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.01, help="Solver time limit [s].")
+    ] = 60.0,
+    gap: Annotated[
+        float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap to stop at.")
+    ] = 1e-4,
+    objective: ObjectiveOption = Objective.IMPORT,
+    peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
+    peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
+    off_peak_price: OffPeakPriceOption = DEFAULT_OFF_PEAK_PRICE,
+    off_peak: OffPeakOption = None,
+    timezone: TimezoneOption = DEFAULT_TIMEZONE,
+) -> None:
+    """Plan a scenario: write the plan file and print a summary."""
+    try:
+        parsed = read_scenario(scenario)
+        options = _options_for(
+            parsed,
+            time_limit,
+            gap,
+            objective,
+            peak_tolerance,
+            _tariff(peak_price, off_peak_price, off_peak, timezone),
+        )
+    except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
+        raise fail(str(error)) from None
+    plan, stats = solve(parsed, options)
+    output = output or scenario.with_name(scenario.name.removesuffix(".json") + ".plan.json")
+    try:
+        write_model(plan, output)
+    except OSError as error:
+        raise fail(f"{output}: cannot be written ({error.strerror})", 1) from None
+    print_summary(plan, stats)
+    console.print(f"Plan written to {escape(str(output))}", highlight=False)
+
+
+def run_command(
+    at: AtOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run one planning round: read, plan, publish (the main job, every quarter hour)."""
+    settings = settings_from(config)
+    try:
+        outcome = run_round(settings, time.time() if at is None else at)
+    except RoundError as error:
+        raise fail(f"round not run, nothing published: {error}", 1) from None
+    print_summary(outcome.plan, outcome.stats)
+    stale = {name: age for name, age in outcome.input_ages_s.items() if age}
+    console.print(
+        f"{outcome.rows_published} plan rows published from round start "
+        f"{outcome.plan.round_start}; {len(outcome.issues)} device issues; input ages [s]: "
+        f"{stale or 'all fresh'}\nScenario saved to {escape(str(outcome.scenario_path))}",
+        highlight=False,
+    )
+
+
+def replay_command(
+    scenario: Annotated[Path, typer.Argument(help="A scenario saved by a round.")],
+    net_load: Annotated[
+        Path | None,
+        typer.Option("--net-load", help="CSV with a net_load_w column (W, one row per step)."),
+    ] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.01)] = 60.0,
+    gap: Annotated[float, typer.Option("--gap", min=0.0, max=1.0)] = 1e-4,
+    objective: ObjectiveOption = Objective.IMPORT,
+    peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
+    peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
+    off_peak_price: OffPeakPriceOption = DEFAULT_OFF_PEAK_PRICE,
+    off_peak: OffPeakOption = None,
+    timezone: TimezoneOption = DEFAULT_TIMEZONE,
+) -> None:
+    """Solve a saved round again and show how the plan and the import differ.
+
+    The objective options must be the round's configuration for an unchanged plan.
+    """
+    try:
+        options = _options_for(
+            read_scenario(scenario),
+            time_limit,
+            gap,
+            objective,
+            peak_tolerance,
+            _tariff(peak_price, off_peak_price, off_peak, timezone),
+        )
+        result = replay(scenario, net_load, options)
+    except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
+        raise fail(str(error)) from None
+    print_summary(result.plan, result.stats)
+    if result.saved is None:
+        console.print("No saved plan beside the scenario to compare with.")
+        return
+    console.print(
+        f"Saved plan: import {result.saved.import_wh / 1000:,.2f} kWh; replay: "
+        f"{result.plan.import_wh / 1000:,.2f} kWh "
+        f"({(result.plan.import_wh - result.saved.import_wh) / 1000:+,.2f} kWh); "
+        f"{len(result.changed_ids)} of {len(result.plan.devices)} devices with other decisions"
+        + (f": {result.changed_ids}" if result.changed_ids else ""),
+        highlight=False,
+    )
+
+
+def print_summary(plan: Plan, stats: SolveStats) -> None:
+    """Devices by type and status, import with and without EMS, solver figures."""
+    counts = Counter((d.type, d.status) for d in plan.devices)
+    warned = Counter(d.type for d in plan.devices if d.warnings and d.status == "planned")
+    table = Table(title="Devices")
+    for column in ("type", "planned", "with warnings", "skipped"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    for device_type in sorted({t for t, _ in counts}):
+        table.add_row(
+            device_type,
+            str(counts[device_type, "planned"]),
+            str(warned[device_type]),
+            str(counts[device_type, "skipped"]),
+        )
+    console.print(table)
+    saved = plan.import_wh_asap - plan.import_wh
+    share = f" ({saved / plan.import_wh_asap:.1%})" if plan.import_wh_asap > 0 else ""
+    solver = plan.solver
+    gap = "n/a" if solver.gap is None else f"{solver.gap:.2e}"
+    if solver.objective == "price":
+        bound_text = f"cost {solver.cost:,.2f}, lower bound {solver.lower_bound_cost:,.2f}"
+    elif solver.lower_bound_wh is None:
+        bound_text = "lower bound n/a"
+    else:
+        bound_text = f"lower bound {solver.lower_bound_wh / 1000:,.2f} kWh"
+    peak = "" if plan.peak_import_w is None else f"; peak {plan.peak_import_w / 1000:,.2f} kW"
+    console.print(
+        f"Import with EMS: {plan.import_wh / 1000:,.2f} kWh; without EMS: "
+        f"{plan.import_wh_asap / 1000:,.2f} kWh; saved {saved / 1000:,.2f} kWh{share}{peak}\n"
+        f"Solver: {solver.status}, {bound_text}, gap {gap}, "
+        f"solve {stats.solve_ms:,.0f} ms, "
+        f"model build {stats.build_ms:,.0f} ms ({stats.n_vars:,} variables, "
+        f"{stats.n_rows:,} rows, {stats.n_nonzeros:,} non-zeros)",
+        highlight=False,
+    )

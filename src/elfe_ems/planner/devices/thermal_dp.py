@@ -1,0 +1,148 @@
+"""Cheapest on/off schedule of one room heater, by dynamic programming over its temperature.
+
+The heater of :mod:`thermostatic_heater` evolves as ``T[k+1] = a T[k] + drive[k] + rise u[k]``
+with ``u[k]`` in {0, 1}, and its band bounds every ``T[k+1]``. Given a cost ``on_cost[k]`` of
+heating during step k, the planner asks for the cheapest schedule that holds the band: with
+every other device fixed, the import a heater adds is exactly such a cost (its power hits one
+step per decision), and with the balance duals of the LP it is the Lagrangian pricing problem.
+A small MILP per heater answers both, in tens of milliseconds; this dynamic programme answers
+in a few.
+
+A band out of reach is the same programme with a soft band: a temperature may leave it by up
+to ``slack_k``, and each kelvin outside costs ``miss_cost`` per step. With ``on_cost`` zero and
+``miss_cost`` one, the cheapest schedule is the one that misses the band by the least total
+(``sum_k max(0, low[k] - T[k+1]) + max(0, T[k+1] - high[k])`` [K·step]); its ``slack_k``, a
+miss some schedule achieves, bounds the states worth keeping.
+
+States are temperatures reached at the end of a step, at most ``buckets`` per step: the span
+of the step's states (within the band and its slack) is cut into equal buckets and each keeps
+its cheapest state. States missing the band by more than ``max_miss`` in all are dropped (a
+miss budget).
+
+- :func:`cheapest_schedule` keeps one real trajectory per bucket, so its schedule holds the
+  band (within the slack) exactly; merging states may lose the optimum (by little: states of
+  one bucket differ by a ``1/buckets`` of their span).
+- :func:`cost_lower_bound` keeps per bucket the hull ``[lowest, highest]`` of its states'
+  temperatures, their least cost and least miss, charging each interval the miss of its point
+  nearest the band: every real trajectory stays inside one kept interval at no more cost and
+  miss, so its least cost is a proven lower bound on every schedule's cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from elfe_ems.planner.devices.base import FloatArray, IntArray
+
+TINY_K = 1e-12  # a bucket width for a band of zero width
+
+
+@dataclass(frozen=True)
+class RoomDynamics:
+    """One heater's recurrence and band (see the module docstring), temperatures in °C."""
+
+    decay: float
+    drive_c: FloatArray  # (1 - a) T_out[k]
+    rise_k: float  # (1 - a) R P: what a step of heating adds
+    initial_c: float
+    low_c: FloatArray  # band bottom at the end of each step, tolerance included
+    high_c: FloatArray  # band top at the end of each step, tolerance included
+    slack_k: float = 0.0  # how far a temperature may leave the band (a soft band) [K]
+
+    def kept_range_c(self, k: int) -> tuple[float, float]:
+        """The temperatures a state may have at the end of step k: the band and its slack."""
+        return self.low_c[k] - self.slack_k, self.high_c[k] + self.slack_k
+
+    def miss_k(self, k: int, low_c: FloatArray, high_c: FloatArray) -> FloatArray:
+        """Least miss of the band at the end of step k by a temperature within each interval
+        ``[low_c, high_c]`` (a single temperature: ``low_c == high_c``) [K]."""
+        return np.maximum(0.0, self.low_c[k] - high_c) + np.maximum(0.0, low_c - self.high_c[k])
+
+
+def _buckets(low_c: FloatArray, high_c: FloatArray, buckets: int) -> IntArray:
+    """The bucket of each state (interval ``[low_c, high_c]``, by its lower end) among
+    ``buckets`` equal ones over the span of the states."""
+    bottom = low_c.min()
+    width = max((high_c.max() - bottom) / buckets, TINY_K)
+    return np.floor((low_c - bottom) / width).astype(np.int64)
+
+
+def cheapest_schedule(
+    room: RoomDynamics,
+    on_cost: FloatArray,
+    buckets: int = 256,
+    miss_cost: float = 0.0,
+    max_miss: float = np.inf,
+) -> IntArray | None:
+    """A schedule of least found cost ``sum(on_cost * u) + miss_cost * miss`` that keeps the
+    room within the band and its slack, missing the band by at most ``max_miss`` in all; None
+    when the search loses every state (a band that only merged-away trajectories could hold)."""
+    steps = len(on_cost)
+    temps = np.array([room.initial_c])
+    costs = misses = np.zeros(1)
+    parents: list[IntArray] = []
+    heats: list[IntArray] = []
+    for k in range(steps):
+        rest = room.decay * temps + room.drive_c[k]
+        size = len(temps)
+        temps = np.concatenate([rest, rest + room.rise_k])
+        step_miss = room.miss_k(k, temps, temps)
+        misses = np.concatenate([misses, misses]) + step_miss
+        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        bottom, top = room.kept_range_c(k)
+        inside = np.flatnonzero((temps >= bottom) & (temps <= top) & (misses <= max_miss))
+        if len(inside) == 0:
+            return None
+        temps, costs, misses = temps[inside], costs[inside], misses[inside]
+        key = _buckets(temps, temps, buckets)
+        order = np.lexsort((temps, misses, costs, key))  # per bucket: cheapest, least miss, coolest
+        first = order[np.concatenate([[True], key[order][1:] != key[order][:-1]])]
+        temps, costs, misses = temps[first], costs[first], misses[first]
+        parents.append(inside[first] % size)
+        heats.append(inside[first] // size)
+    schedule = np.zeros(steps, dtype=np.int64)
+    state = int(np.argmin(costs))
+    for k in range(steps - 1, -1, -1):
+        schedule[k] = heats[k][state]
+        state = int(parents[k][state])
+    return schedule
+
+
+def cost_lower_bound(
+    room: RoomDynamics,
+    on_cost: FloatArray,
+    buckets: int = 256,
+    miss_cost: float = 0.0,
+    max_miss: float = np.inf,
+) -> float:
+    """A proven lower bound on ``sum(on_cost * u) + miss_cost * miss`` over the schedules that
+    keep the room within the band and its slack and miss the band by at most ``max_miss`` in
+    all (``inf`` when none does). A merged interval keeps the least cost and the least miss of
+    its states: it is no worse than any of them on either."""
+    lows = highs = np.array([room.initial_c])
+    costs = misses = np.zeros(1)
+    for k in range(len(on_cost)):
+        low_rest = room.decay * lows + room.drive_c[k]
+        high_rest = room.decay * highs + room.drive_c[k]
+        bottom, top = room.kept_range_c(k)
+        lows = np.maximum(np.concatenate([low_rest, low_rest + room.rise_k]), bottom)
+        highs = np.minimum(np.concatenate([high_rest, high_rest + room.rise_k]), top)
+        step_miss = room.miss_k(k, lows, highs)
+        misses = np.concatenate([misses, misses]) + step_miss
+        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        inside = (lows <= highs) & (misses <= max_miss)
+        if not inside.any():
+            return np.inf
+        lows, highs, costs, misses = lows[inside], highs[inside], costs[inside], misses[inside]
+        key = _buckets(lows, highs, buckets)
+        order = np.argsort(key, kind="stable")
+        key, lows, highs = key[order], lows[order], highs[order]
+        costs, misses = costs[order], misses[order]
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        lows = np.minimum.reduceat(lows, starts)
+        highs = np.maximum.reduceat(highs, starts)
+        costs = np.minimum.reduceat(costs, starts)
+        misses = np.minimum.reduceat(misses, starts)
+    return float(costs.min())

@@ -1,0 +1,315 @@
+"""The planning round: coordination database and store → scenario → plan → output tables.
+
+A round at time ``at`` plans the horizon that begins at the next quarter hour (``elfe.md``
+§3: a round at 14:14:30 publishes from 14:15:00, never later). It reads every input first,
+freezes them into a scenario saved in the run-conditions folder (with its plan, for replays),
+solves it, and publishes the plan in one transaction on the output database. Each device's
+plan in force (the rows this method published, shifted to the round's grid) goes into the
+scenario as its previous decisions: the planner starts from it and changes a decision only
+for less import. The run log in
+the store says when the round ran, how it ended, and how old each input was; beside it the
+round records the power the plans in force give the piloted devices at each step
+(:mod:`elfe_ems.store.flexible`), which the forecasts add back to the measured balance.
+
+A database that cannot be used ends the round with :class:`RoundError` (message without
+passwords) before anything is published: the output database is written in a single
+transaction, so the control daemon sees all rows of the round or none. Once the rows are
+published the round has run: a store that fails to record its success only gets a
+``[WARN_DATABASE]`` warning (the run log then still says "running").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from elfe_ems.config import Settings, redact
+from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, error_reason
+from elfe_ems.jobs.registry import JobError
+from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.planner.scenario import AnyDeviceSpec, Plan, Scenario, write_model
+from elfe_ems.publish.output_tables import publish
+from elfe_ems.round.inputs import Measurements, PlanHistory, build_devices
+from elfe_ems.round.tariff import Tariff, solve_options
+from elfe_ems.sources.coordination import read_coordination
+from elfe_ems.store import inputs
+from elfe_ems.store.flexible import record_plan
+from elfe_ems.store.tables import DECISION_COUNT, run_log
+from elfe_ems.timegrid import Grid
+
+log = logging.getLogger(__name__)
+
+STEP_S = 900
+DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
+IO_MARGIN_S = 15  # reading the inputs and publishing, within the daemon's delay
+MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much solver time
+
+
+class RoundError(RuntimeError):
+    """The round could not run (a database down or unusable); nothing was published."""
+
+
+class _DatabaseError(Exception):
+    """A database error, with which of the round's three databases it came from."""
+
+    def __init__(self, database: str, error: SQLAlchemyError) -> None:
+        super().__init__(f"{database} database: {error_reason(error)}")  # the run log's text
+        self.database = database
+        self.error = error
+
+
+@contextmanager
+def _on(database: str) -> Iterator[None]:
+    """Name the database in any error raised while using it."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise _DatabaseError(database, error) from error
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What a round did."""
+
+    plan: Plan
+    stats: SolveStats
+    rows_published: int
+    scenario_path: Path
+    input_ages_s: dict[str, int | None]
+    issues: list[str] = field(default_factory=list)
+
+
+def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
+    """The first quarter hour at or after ``at_s`` [Unix s]."""
+    return -int(-at_s // step_s) * step_s
+
+
+def run_round(settings: Settings, at_s: float) -> RoundOutcome:
+    """Run one round at ``at_s`` [Unix s] (see the module docstring)."""
+    grid = Grid(round_start_after(at_s), STEP_S, DECISION_COUNT)
+    urls = (settings.coordination_url, settings.store_url, settings.output_url)
+    try:
+        with (
+            engine_for(settings.coordination_url) as coordination,
+            engine_for(settings.store_url) as store,
+            engine_for(settings.output_url) as output,
+        ):
+            with _on("store"):
+                run_id = _log_start(store, grid, settings.planning_method)
+            try:
+                outcome = _plan_and_publish(
+                    settings,
+                    grid,
+                    solver_budget_s(settings.time_limit_s, grid.round_start, at_s),
+                    coordination,
+                    store,
+                    output,
+                )
+            except Exception as error:  # whatever it is, the run log says the round failed
+                _log_failure(store, run_id, redact(error_reason(error), *urls))
+                raise
+            try:
+                _log_success(store, run_id, outcome, settings.planning_method)
+            except SQLAlchemyError as error:  # the rows are published: the round did run
+                log.warning(
+                    "[WARN_DATABASE] round published, but its success could not be logged "
+                    "in the store: %s",
+                    redact(error_reason(error), *urls),
+                )
+            return outcome
+    except _DatabaseError as failure:
+        raise RoundError(database_problem(failure.database, failure.error, *urls)) from None
+    except (SQLAlchemyError, DatabaseUrlError, OSError) as error:
+        raise RoundError(redact(error_reason(error), *urls)) from None
+
+
+def job(settings: Settings, now_s: float) -> str:
+    """The round as a scheduled job (see :mod:`elfe_ems.jobs.registry`)."""
+    try:
+        outcome = run_round(settings, now_s)
+    except RoundError as error:
+        raise JobError(f"round not run, nothing published: {error}") from None
+    plan = outcome.plan
+    return (
+        f"round {plan.round_start}: {outcome.rows_published} rows published, solver "
+        f"{plan.solver.status}, import {plan.import_wh / 1000:.2f} kWh "
+        f"(without EMS {plan.import_wh_asap / 1000:.2f} kWh)"
+    )
+
+
+def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:
+    """The solver's time [s]: the configured limit, but no more than the time left before the
+    control daemon's pass at the round start (+5 s) less a margin for reading and publishing
+    (a round at 14:14:30 gives it 20 s), and at least :data:`MIN_SOLVE_S`."""
+    left_s = round_start + DAEMON_DELAY_S - at_s - IO_MARGIN_S
+    return max(MIN_SOLVE_S, min(time_limit_s, left_s))
+
+
+def _plan_and_publish(
+    settings: Settings,
+    grid: Grid,
+    budget_s: float,
+    coordination: Engine,
+    store: Engine,
+    output: Engine,
+) -> RoundOutcome:
+    scenario, ages, issues = _scenario(settings, grid, coordination, store, output)
+    folder = settings.run_conditions_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{grid.round_start}-{settings.planning_method}"
+    scenario_path = stem.with_name(stem.name + ".scenario.json")
+    write_model(scenario, scenario_path)
+    plan, stats = solve(scenario, _solve_options(settings, grid, budget_s))
+    write_model(plan, stem.with_name(stem.name + ".plan.json"))
+    with _on("output"), output.begin() as connection:
+        published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
+    log.info(
+        "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s",
+        grid.iso(grid.round_start),
+        published,
+        plan.import_wh,
+        plan.import_wh_asap,
+        plan.solver.status,
+    )
+    return RoundOutcome(plan, stats, published, scenario_path, ages, issues)
+
+
+def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOptions:
+    """The planner's options: the solver budget, and the objectives of the configuration."""
+    tariff = Tariff(
+        settings.tariff_peak_price,
+        settings.tariff_off_peak_price,
+        settings.tariff_off_peak_windows,
+        settings.zone,
+    )
+    return solve_options(
+        budget_s, settings.gap, grid, settings.objective, tariff, settings.peak_tolerance
+    )
+
+
+def _scenario(
+    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
+) -> tuple[Scenario, dict[str, int | None], list[str]]:
+    """The round's frozen inputs, the age of each [s], and the devices' issues."""
+    with _on("coordination"), coordination.connect() as connection:
+        rows = read_coordination(connection)
+    with _on("store"), store.connect() as connection:
+        net = inputs.net_load(connection, grid, settings.forecaster)
+        outdoor = inputs.outdoor_temperature(connection, grid)
+        energies = inputs.water_heater_energies(connection, grid)
+        rooms = inputs.room_temperatures(connection, grid)
+        cycles = inputs.cycle_profiles(connection, grid)
+        measurements = Measurements(
+            cycle_profiles_w=cycles.profiles_w,
+            water_heater_energy_wh=energies.values,
+            room_temp_c=rooms.values,
+            outdoor_temp_c=outdoor.temp_c,
+        )
+        models = inputs.thermal_models(connection)
+    with _on("output"), output.connect() as connection:
+        history = inputs.plan_history(connection, grid, settings.planning_method)
+        # with the round's own rows (a re-run): the plan in force at each step
+        in_force = inputs.plan_history(
+            connection,
+            Grid(grid.time_of(1), grid.step_s, grid.steps),
+            settings.planning_method,
+        )
+    specs, issues = build_devices(
+        rows, grid, ZoneInfo(settings.timezone), history, measurements, models
+    )
+    specs = [_with_plan_in_force(spec, in_force, grid) for spec in specs]
+    scenario = Scenario(
+        round_start=grid.round_start,
+        step_s=grid.step_s,
+        steps=grid.steps,
+        net_load_w=net.net_load_w,
+        outdoor_temp_c=outdoor.temp_c,
+        devices=specs,
+    )
+    ages = {
+        "forecast": net.age_s,
+        "forecast_steps_extended": grid.steps - net.forecast_steps,
+        "weather": outdoor.age_s,
+        "water_heater_energy": energies.oldest_age_s,
+        "room_temperature": rooms.oldest_age_s,
+        "learned_cycles": cycles.oldest_age_s,
+    }
+    return scenario, ages, [str(issue) for issue in issues]
+
+
+def previous_decisions(history: PlanHistory, device_id: int, grid: Grid) -> list[int] | None:
+    """The decisions the control daemon would apply to a device at each step of the round
+    without a new plan (the latest published row, shifted to the round's grid; 0 where it
+    says nothing), or None when it has no row: the planner's start and tie-break preference.
+    """
+    applied = [
+        history.applied_decision(device_id, grid.time_of(k), grid.step_s) for k in range(grid.steps)
+    ]
+    if all(decision is None for decision in applied):
+        return None
+    return [1 if decision else 0 for decision in applied]
+
+
+def _with_plan_in_force(spec: AnyDeviceSpec, history: PlanHistory, grid: Grid) -> AnyDeviceSpec:
+    decisions = previous_decisions(history, spec.id, grid)
+    if decisions is None:
+        return spec
+    return spec.model_copy(update={"previous_decisions": decisions})
+
+
+def _log_start(store: Engine, grid: Grid, method: str) -> int:
+    with store.begin() as connection:
+        return connection.execute(
+            insert(run_log)
+            .values(
+                round_start=grid.round_start,
+                planning_method=method,
+                started_at=time.time(),
+                status="running",
+            )
+            .returning(run_log.c.id)
+        ).scalar_one()
+
+
+def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str) -> None:
+    plan = outcome.plan
+    with store.begin() as connection:
+        connection.execute(
+            update(run_log)
+            .where(run_log.c.id == run_id)
+            .values(
+                finished_at=time.time(),
+                status="succeeded",
+                solver_status=plan.solver.status,
+                gap=plan.solver.gap,
+                lower_bound_wh=plan.solver.lower_bound_wh,
+                import_wh=plan.import_wh,
+                import_wh_asap=plan.import_wh_asap,
+                devices_planned=sum(d.status == "planned" for d in plan.devices),
+                devices_skipped=sum(d.status == "skipped" for d in plan.devices),
+                input_ages_s=outcome.input_ages_s,
+                scenario_path=str(outcome.scenario_path),
+            )
+        )
+        record_plan(connection, method, plan)
+
+
+def _log_failure(store: Engine, run_id: int, error: str) -> None:
+    """Best effort: the store itself may be what failed."""
+    try:
+        with store.begin() as connection:
+            connection.execute(
+                update(run_log)
+                .where(run_log.c.id == run_id)
+                .values(finished_at=time.time(), status="failed", error=error)
+            )
+    except SQLAlchemyError:
+        log.warning("[WARN_DATABASE] the failed round could not be logged in the store")

@@ -1,0 +1,63 @@
+"""Replaying a saved round: the same scenario, optionally with another net-load curve.
+
+A round saves ``<round>-<method>.scenario.json`` and ``.plan.json`` side by side; a replay
+solves the scenario again and compares with the saved plan when it is there.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The new plan, the saved one (if any), and the ids of devices whose decisions changed."""
+
+    plan: Plan
+    stats: SolveStats
+    saved: Plan | None
+    changed_ids: list[int]
+
+
+def saved_plan_path(scenario_path: Path) -> Path:
+    """Where a round saved the plan of ``scenario_path``."""
+    return scenario_path.with_name(scenario_path.name.replace(".scenario.json", ".plan.json"))
+
+
+def read_net_load_csv(path: Path, steps: int) -> list[float]:
+    """The ``net_load_w`` column of a CSV file with a header [W, consumption - production],
+    one row per step."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+    if not rows or "net_load_w" not in rows[0]:
+        raise ScenarioError(f"{path}: needs a header line with a net_load_w column")
+    if len(rows) != steps:
+        raise ScenarioError(f"{path}: {len(rows)} rows of net_load_w, expected {steps}")
+    try:
+        return [float(row["net_load_w"]) for row in rows]
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{path}: net_load_w values must be numbers") from None
+
+
+def replay(scenario_path: Path, net_load_csv: Path | None, options: SolveOptions) -> Replay:
+    """Solve a saved scenario again (see the module docstring)."""
+    scenario = read_scenario(scenario_path)
+    if net_load_csv is not None:
+        net_load_w = read_net_load_csv(net_load_csv, scenario.steps)
+        scenario = scenario.model_copy(update={"net_load_w": net_load_w})
+    plan, stats = solve(scenario, options)
+    saved_path = saved_plan_path(scenario_path)
+    saved = read_plan(saved_path) if saved_path.exists() and saved_path != scenario_path else None
+    changed: list[int] = []
+    if saved is not None:
+        before = {d.id: d.decisions for d in saved.devices}
+        changed = [d.id for d in plan.devices if before.get(d.id) != d.decisions]
+    return Replay(plan, stats, saved, changed)
