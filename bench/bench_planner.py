@@ -9,7 +9,7 @@ Usage::
 Each size runs in a fresh Python process, which generates its community
 (:func:`elfe_ems.sim.synthetic.community_scenario`, seeded; or reads a fixed scenario file of
 ``bench/``, such as the round of ``ems demo``) and plans it with
-:func:`elfe_ems.planner.solve`. Peak memory is that process's peak resident set size
+:func:`elfe_ems.planner.core.solve`. Peak memory is that process's peak resident set size
 (``getrusage(RUSAGE_SELF).ru_maxrss`` read at its end): everything the round needs (the
 interpreter, the libraries, the scenario, the model and HiGHS's own C++ allocations, which
 ``tracemalloc`` would not see), and nothing left over from another size. ``total`` is the wall
@@ -138,7 +138,7 @@ def peak_rss_mb() -> float:
 def run_case(name: str, args: argparse.Namespace) -> dict:
     """Generate and plan one case in this process (with the plain MILP if ``args.plain``); its
     figures as a JSON-ready dict."""
-    from elfe_ems.planner import solve  # noqa: PLC0415 - timed apart
+    from elfe_ems.planner.core import solve  # noqa: PLC0415 - timed apart
     from elfe_ems.planner.scenario import read_scenario  # noqa: PLC0415
     from elfe_ems.round.tariff import solve_options  # noqa: PLC0415
     from elfe_ems.sim.synthetic import community_scenario  # noqa: PLC0415

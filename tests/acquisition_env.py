@@ -1,6 +1,6 @@
 """An environment for the acquisition-job tests: a coordination database and an EMS database
 (store and output migrated side by side), both SQLite files in the test's folder, and the
-session's real Zabbix server (``tests/zabbix``) for the measurements.
+session's real Zabbix server (``tests/sources/zabbix``) for the measurements.
 
 Zabbix hosts are named uniquely per test (the server lives for the whole session). Device
 rows are inserted with the builders of ``coordination_rows``.

@@ -10,13 +10,15 @@ from a fixture rather than an import so that the tests work in any pytest import
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import DevicePlan, Plan, parse_scenario
 
 ROUND_START = 1_700_001_000  # = 1_888_890 * 900: on the 900 s grid
@@ -89,3 +91,18 @@ class Helpers:
 def ems() -> Helpers:
     """The shared helpers (see the module docstring)."""
     return Helpers()
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Empty working directory, no ``EMS_…`` variable (they override the settings), root
+    logger restored afterwards (``ems`` reconfigures it on the CLI runner's stream, closed
+    after the run)."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.upper().startswith("EMS_")]:
+        monkeypatch.delenv(name)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

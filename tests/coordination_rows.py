@@ -1,4 +1,5 @@
-"""Rows of the coordination database's tables, as the tests insert them (spec elfe.md §1)."""
+"""Rows of the coordination database's tables, as the tests insert them (spec docs/spec/elfe.md
+§1)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """An independent oracle for plans, written from docs/spec text, not from ``elfe_ems``.
 
-Everything here works on the raw scenario (the decoded JSON ``dict``) and on plain decision
-lists, and re-derives from the specification (``scenario.md``) and the relaxations documented
-in the device modules' docstrings:
+Everything here works on the raw scenario (the decoded JSON ``dict``) and on plain decision lists,
+and re-derives from the specification (``docs/spec/scenario.md``) and the relaxations documented in
+the device modules' docstrings:
 
 - the power each device draws given its decisions (:func:`device_power_w`);
 - the imported energy ``sum_k max(0, net + flex) * step_s / 3600`` (:func:`import_wh`);

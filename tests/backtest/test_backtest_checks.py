@@ -9,7 +9,8 @@ import pytest
 
 from elfe_ems.backtest.checks import broken_constraints, comfort_missed_kh, hot_water_missing_wh
 from elfe_ems.sim.plant import Trace
-from elfe_ems.sim.world import STEP_S, STEPS, CarRequest, MachineRequest, Requests, World
+from elfe_ems.sim.world import CarRequest, MachineRequest, Requests, World
+from elfe_ems.timegrid import STEP_S, STEPS
 
 H = 3600
 

@@ -18,7 +18,8 @@ from elfe_ems.forecast.weather_profile import (
     fit_profile,
     profile_forecast,
 )
-from elfe_ems.sim.world import STEPS, World
+from elfe_ems.sim.world import World
+from elfe_ems.timegrid import STEPS
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = int(datetime(2025, 3, 24, tzinfo=PARIS).timestamp())  # local midnight

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from elfe_ems.backtest.loop import Task, TaskResult, quiet_rounds, run_task
-from elfe_ems.sim.world import STEPS, Site, TaskKey
+from elfe_ems.sim.world import Site, TaskKey
+from elfe_ems.timegrid import STEPS
 
 KEY = TaskKey("summer", 0, 1, 6)  # 4 homes: nothing to move into the sun that day
 

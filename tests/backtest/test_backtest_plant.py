@@ -9,8 +9,9 @@ import pytest
 
 from elfe_ems.sim.community import power_item
 from elfe_ems.sim.plant import Plant
-from elfe_ems.sim.world import STEP_S, STEPS, CarRequest, MachineRequest, Requests, World
+from elfe_ems.sim.world import CarRequest, MachineRequest, Requests, World
 from elfe_ems.sources.coordination import MODE_PILOTED
+from elfe_ems.timegrid import STEP_S, STEPS
 
 H = 3600
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from elfe_ems.planner import SolveOptions, solve
 from elfe_ems.planner.colgen import generate_columns
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.devices import model_for
 from elfe_ems.planner.devices.thermostatic_heater import ThermostaticHeaterModel
 from elfe_ems.planner.model import import_weight_h

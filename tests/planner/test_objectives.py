@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import test_properties
 from elfe_ems.cli import app
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import parse_scenario, read_plan
 from elfe_ems.round.tariff import Tariff, parse_window, solve_options
 from elfe_ems.timegrid import Grid

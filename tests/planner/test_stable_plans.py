@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import oracle
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import Plan, parse_scenario
 from elfe_ems.sim.synthetic import community_scenario
 

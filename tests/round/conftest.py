@@ -653,17 +653,8 @@ def kill_output_mid_publish() -> Iterator[Killer]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Empty working directory, no ``EMS_…`` variable (they override the settings), root
-    logger restored afterwards (``ems`` reconfigures it)."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.upper().startswith("EMS_")]:
-        monkeypatch.delenv(name)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+def _isolated(isolated: None) -> None:
+    """Every test here runs isolated (``isolated`` of the root conftest)."""
 
 
 class Case:

@@ -13,7 +13,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.planner import SolveOptions
+from elfe_ems.planner.core import SolveOptions
 from elfe_ems.round.replay import replay
 
 MOVED = {56: 60, 57: 61, 58: 62}

@@ -12,8 +12,6 @@ Every test runs in its own empty working directory (the embedded default databas
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,17 +79,8 @@ def migrated(engine: Engine) -> Engine:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Empty working directory, no ``EMS_…`` variable, root logger restored afterwards
-    (``ems`` reconfigures it on the CLI runner's stream, closed after the run)."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.upper().startswith("EMS_")]:
-        monkeypatch.delenv(name)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+def _isolated(isolated: None) -> None:
+    """Every test here runs isolated (``isolated`` of the root conftest)."""
 
 
 EmsCli = Callable[..., Result]

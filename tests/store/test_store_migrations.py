@@ -1,6 +1,6 @@
 """Migrations of the store and output databases, on SQLite and on a real PostgreSQL.
 
-The output tables are checked against spec elfe.md §3 column by column (names, order,
+The output tables are checked against spec docs/spec/elfe.md §3 column by column (names, order,
 integer types, NOT NULL), then the guarantees added to them: one row per (round, device,
 planning method), decisions never NULL, Unix times past 2038.
 """

@@ -26,7 +26,8 @@ import math
 import numpy as np
 
 from elfe_ems.sim.plant import Trace, asap_machine_start, car_reachable_wh
-from elfe_ems.sim.world import STEP_S, STEPS, World
+from elfe_ems.sim.world import World
+from elfe_ems.timegrid import STEP_S, STEPS
 
 STEP_H = STEP_S / 3600
 ENERGY_SLACK_WH = 1.0  # rounding of the charge bookkeeping

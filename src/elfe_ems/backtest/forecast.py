@@ -19,7 +19,8 @@ import numpy as np
 
 from elfe_ems.forecast.persistence import forecast_from_means
 from elfe_ems.forecast.weather_profile import fit_profile, profile_forecast
-from elfe_ems.sim.world import STEP_S, STEPS, World
+from elfe_ems.sim.world import World
+from elfe_ems.timegrid import STEP_S, STEPS
 
 FORECASTERS = ("persistence", "profile", "perfect")
 SCORED = ("persistence", "profile")

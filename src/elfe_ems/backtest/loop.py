@@ -2,10 +2,11 @@
 
 Each quarter hour of the day the round is run in memory as production runs it: the
 coordination rows and store values the devices' state gives (:class:`~elfe_ems.sim.plant.
-Plant`), the spec's rules (:func:`~elfe_ems.round.inputs.build_devices`), each device's plan
-in force, the forecast of the configuration, the planner (:func:`~elfe_ems.planner.solve`,
-with a small time limit); the plan's rows are published, and the decisions in force are
-applied for one quarter hour. The configurations (:data:`CONFIGS`) differ only by the plan:
+Plant`) and each device's plan in force go through the live round's own scenario assembly
+(:func:`~elfe_ems.round.assembly.assemble_scenario`) with the forecast of the configuration,
+then the planner (:func:`~elfe_ems.planner.core.solve`, with a small time limit); the plan's rows
+are published, and the decisions in force are applied for one quarter hour. The
+configurations (:data:`CONFIGS`) differ only by the plan:
 
 - ``none``: without EMS, every device as early as its user allows;
 - ``persistence``, ``profile``: the EMS with that forecaster (:mod:`.forecast`);
@@ -22,19 +23,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from elfe_ems.backtest.checks import broken_constraints, comfort_missed_kh, hot_water_missing_wh
 from elfe_ems.backtest.forecast import Forecasts
 from elfe_ems.backtest.metrics import EnergyFigures, energy_figures
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import Plan, Scenario
-from elfe_ems.round.inputs import PlanHistory, PublishedRow, build_devices
-from elfe_ems.round.job import _with_plan_in_force
+from elfe_ems.publish.in_force import PlanHistory, PublishedRow
+from elfe_ems.round.assembly import RoundInputs, assemble_scenario
 from elfe_ems.sim.plant import Plant, Trace
-from elfe_ems.sim.world import STEP_S, STEPS, Site, TaskKey, World, build_world
-from elfe_ems.timegrid import Grid
+from elfe_ems.sim.world import Site, TaskKey, World, build_world
+from elfe_ems.timegrid import STEP_S, STEPS, Grid
 
 CONFIGS = ("none", "persistence", "profile", "perfect")
 ROUND_TIME_LIMIT_S = 2.5
@@ -99,6 +101,28 @@ class _QuietRounds:
 quiet_rounds = _QuietRounds()
 
 
+def round_scenario(
+    plant: Plant,
+    time_s: int,
+    net_load_w: np.ndarray,
+    outdoor_temp_c: np.ndarray,
+    history: PlanHistory,
+) -> Scenario:
+    """The scenario of the round starting at ``time_s``, as the live round assembles it from
+    the same rows and values (``history``: the rows published before it)."""
+    outdoor = [float(c) for c in outdoor_temp_c]
+    inputs = RoundInputs(
+        rows=plant.rows(time_s),
+        net_load_w=[float(w) for w in net_load_w],
+        measurements=plant.measurements(time_s, outdoor),
+        thermal_models=plant.thermal_models(),
+        history=history,
+        in_force=history,  # the round's own rows are never in memory before it has run
+    )
+    scenario, _issues = assemble_scenario(inputs, Grid(time_s, STEP_S, STEPS), plant.world.tz)
+    return scenario
+
+
 def plan_round(
     plant: Plant,
     time_s: int,
@@ -107,25 +131,8 @@ def plan_round(
     history: PlanHistory,
     options: SolveOptions,
 ) -> Plan:
-    """The round starting at ``time_s``: the scenario as production assembles it, solved."""
-    grid = Grid(time_s, STEP_S, STEPS)
-    outdoor = [float(c) for c in outdoor_temp_c]
-    specs, _issues = build_devices(
-        plant.rows(time_s),
-        grid,
-        plant.world.tz,
-        history,
-        plant.measurements(time_s, outdoor),
-        plant.thermal_models(),
-    )
-    scenario = Scenario(
-        round_start=time_s,
-        step_s=STEP_S,
-        steps=STEPS,
-        net_load_w=[float(w) for w in net_load_w],
-        outdoor_temp_c=outdoor,
-        devices=[_with_plan_in_force(spec, history, grid) for spec in specs],
-    )
+    """The round starting at ``time_s``: its scenario (:func:`round_scenario`), solved."""
+    scenario = round_scenario(plant, time_s, net_load_w, outdoor_temp_c, history)
     plan, _stats = solve(scenario, options)
     return plan
 
@@ -157,11 +164,13 @@ def simulate(world: World, task: Task) -> tuple[Trace, list[float], dict[str, in
                     published.setdefault(device.id, []).append(row)
             round_s.append(time.monotonic() - started)
             statuses[plan.solver.status] = statuses.get(plan.solver.status, 0) + 1
-        in_force = PlanHistory(published)
-        plant.step(
-            time_s, lambda device, h=in_force, t=time_s: h.applied_decision(device, t, STEP_S)
-        )
+        plant.step(time_s, partial(_applied, PlanHistory(published), time_s))
     return plant.trace, round_s, statuses
+
+
+def _applied(in_force: PlanHistory, time_s: int, device_id: int) -> int | None:
+    """The decision the control daemon applies to the device in the step at ``time_s``."""
+    return in_force.applied_decision(device_id, time_s, STEP_S)
 
 
 def run_task(task: Task) -> TaskResult:

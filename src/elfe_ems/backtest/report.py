@@ -144,9 +144,9 @@ def _mean_day(results: Sequence[TaskResult], season: str) -> str:
 
 def _mae_chart(total: dict[str, Figures]) -> str:
     series = [
-        (LABELS[c], COLOURS[c], total[c].mae_w / 1000)
+        (LABELS[c], COLOURS[c], mae_w / 1000)
         for c in ("persistence", "profile")
-        if c in total and total[c].mae_w is not None
+        if c in total and (mae_w := total[c].mae_w) is not None  # named: narrowed to an array
     ]
     if not series:
         return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import plotext
 import typer
@@ -15,11 +15,12 @@ from rich.text import Text
 from elfe_ems.cli.common import ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import database
-from elfe_ems.jobs.cycles import STEP_S, WINDOW_S, Detection, detect
+from elfe_ems.jobs.cycles import WINDOW_S, Detection, detect
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.cycles import CycleSettings
 from elfe_ems.store.cycles import current_profile, save_settings, stored_settings
+from elfe_ems.timegrid import STEP_S
 
 cycles_app = typer.Typer(
     no_args_is_help=True, help="Machine cycles: what is detected, and the detection settings."
@@ -43,6 +44,15 @@ PeriodOption = Annotated[
 ]
 
 
+class _SettingsChanges(TypedDict, total=False):
+    """The fields of :class:`CycleSettings` that options may change."""
+
+    threshold_start_w: float
+    threshold_end_w: float
+    quiet_periods: int
+    period_s: int
+
+
 def _with_options(
     base: CycleSettings,
     threshold_start: float | None,
@@ -50,13 +60,16 @@ def _with_options(
     periods: int | None,
     period: int | None,
 ) -> CycleSettings:
-    given = {
-        "threshold_start_w": threshold_start,
-        "threshold_end_w": threshold_end,
-        "quiet_periods": periods,
-        "period_s": period,
-    }
-    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
+    given: _SettingsChanges = {}  # the options given, typed per field for replace()
+    if threshold_start is not None:
+        given["threshold_start_w"] = threshold_start
+    if threshold_end is not None:
+        given["threshold_end_w"] = threshold_end
+    if periods is not None:
+        given["quiet_periods"] = periods
+    if period is not None:
+        given["period_s"] = period
+    return dataclasses.replace(base, **given)
 
 
 def _local(settings: Settings, time_s: float) -> str:

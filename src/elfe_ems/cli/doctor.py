@@ -6,7 +6,8 @@ from rich.table import Table
 
 from elfe_ems.cli.common import ConfigOption, console, fail
 from elfe_ems.config import ConfigError, load_settings
-from elfe_ems.health import Check, healthy, run_checks
+from elfe_ems.jobs.probes import doctor_checks
+from elfe_ems.store.health import Check, healthy
 
 STYLES = {"ok": "green", "warning": "yellow", "failed": "bold red"}
 
@@ -32,7 +33,7 @@ def doctor_command(config: ConfigOption = None) -> None:
         console.print(_table([Check("configuration", "failed", str(error))]))
         raise fail("the configuration cannot be used", 1) from None
     where = str(config) if config else "environment and defaults"
-    checks = [Check("configuration", "ok", f"valid ({where})"), *run_checks(settings)]
+    checks = [Check("configuration", "ok", f"valid ({where})"), *doctor_checks(settings)]
     console.print(_table(checks))
     failed = [c.name for c in checks if c.verdict == "failed"]
     if not healthy(checks):

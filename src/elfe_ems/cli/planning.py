@@ -15,7 +15,7 @@ from rich.table import Table
 
 from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings
-from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
 from elfe_ems.round.job import RoundError, run_round
 from elfe_ems.round.replay import replay

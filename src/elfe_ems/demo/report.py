@@ -71,7 +71,9 @@ def _chart(scenario: Scenario, plan: Plan, tz: ZoneInfo) -> str:
     base = np.asarray(scenario.net_load_w)
     curves = [base, base + asap_flexible_w(scenario), np.asarray(plan.net_load_with_flexible_w)]
     kw = [c / 1000 for c in curves]
-    low, high = min(0.0, *(c.min() for c in kw)), max(0.0, *(c.max() for c in kw))
+    # typed: numpy's stubs give the extremes of an untyped-dtype array as Any
+    low: float = min(0.0, *(c.min() for c in kw))
+    high: float = max(0.0, *(c.max() for c in kw))
     span = (high - low) or 1.0
     steps = len(base)
     width, height = CHART_W - 2 * MARGIN, CHART_H - 2 * MARGIN

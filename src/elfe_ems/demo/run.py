@@ -39,15 +39,12 @@ from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.weather import WeatherPoint
 from elfe_ems.store import migrate
 from elfe_ems.store.thermal import ThermalModel, set_model
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import DAY_S, STEP_S, STEPS, Grid
 
 ROUND_TIME_LIMIT_S = 20.0
 """The solver time of a scheduled round (a round at :14:30 has 20 s before publishing)."""
 ROUND_LEAD_S = 30  # the round runs 30 s before its start
 JOBS_LEAD_S = 60  # the power prediction 60 s before it
-STEP_S = 900
-STEPS = 96
-DAY_S = 86_400
 WEATHER_PAST_S = 6 * 3600
 WEATHER_AHEAD_S = 48 * 3600
 JOBS = ("power-prediction", "cycles", "water-heater-energy", "room-temperature")

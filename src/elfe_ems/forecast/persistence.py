@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from elfe_ems.sources.samples import fill_gaps, step_means
-
-DAY_S = 86_400
+from elfe_ems.timegrid import DAY_S
 
 
 def persistence_forecast(last_day_w: np.ndarray) -> np.ndarray:

@@ -27,18 +27,19 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pvlib
+
+from elfe_ems.timegrid import HOUR_S, STEP_S
 
 SOURCE = "weather-profile"
 """``forecast.source`` of this forecaster's forecasts (persistence's is ``persistence``)."""
 
-STEP_S = 900
 SLOTS = 96  # quarter hours of a day
 DAY_TYPES = 3  # Monday to Friday, Saturday, Sunday
 MIN_HISTORY_DAYS = 7
 ERROR_FADING_S = 3 * 3600
-HOUR_S = 3600
 
 ROOF_TILT_DEG = 30.0
 ROOF_AZIMUTH_DEG = 180.0  # south
@@ -56,7 +57,7 @@ def clear_sky_yield_w_per_kwp(
         warnings.filterwarnings("ignore", module="pvlib")
         clear = site.get_clearsky(index, model="ineichen")
         sun = site.get_solarposition(index)
-    poa = pvlib.irradiance.get_total_irradiance(
+    poa: npt.NDArray[np.float64] = pvlib.irradiance.get_total_irradiance(  # pvlib is untyped
         ROOF_TILT_DEG,
         ROOF_AZIMUTH_DEG,
         sun["apparent_zenith"],
@@ -71,7 +72,9 @@ def clear_sky_yield_w_per_kwp(
 def cloud_dimming(cloud_cover: np.ndarray) -> np.ndarray:
     """The share of the clear-sky irradiance left under a cloud cover in [0, 1] (Kasten and
     Czeplak, 1980)."""
-    return 1 - 0.75 * np.clip(cloud_cover, 0.0, 1.0) ** 3.4
+    # typed: numpy's stubs answer Any for arrays of unspecified dtype
+    share: np.ndarray = 1 - 0.75 * np.clip(cloud_cover, 0.0, 1.0) ** 3.4
+    return share
 
 
 def sunshine_yield_w_per_kwp(
@@ -80,7 +83,11 @@ def sunshine_yield_w_per_kwp(
     """The PV yield [W per kWp] with a share of sunshine in [0, 1] at each time (the cloud
     cover taken as the rest); NaN where the share is."""
     cloud = 1 - np.asarray(sunshine_share, dtype=float)
-    return clear_sky_yield_w_per_kwp(times_s, latitude_deg, longitude_deg) * cloud_dimming(cloud)
+    # typed: numpy's stubs answer Any for arrays of unspecified dtype
+    yield_w: np.ndarray = clear_sky_yield_w_per_kwp(
+        times_s, latitude_deg, longitude_deg
+    ) * cloud_dimming(cloud)
+    return yield_w
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,11 @@ class ProfileModel:
     def balance_w(self, times_s: np.ndarray, yield_w_per_kwp: np.ndarray) -> np.ndarray:
         """The model's balance [W] for the steps beginning at ``times_s``."""
         day_type, slot = day_slots(times_s, self.tz)
-        return self.kwp * np.asarray(yield_w_per_kwp, dtype=float) - self.load_w[day_type, slot]
+        # typed: numpy's stubs answer Any for arrays of unspecified dtype
+        balance: np.ndarray = (
+            self.kwp * np.asarray(yield_w_per_kwp, dtype=float) - self.load_w[day_type, slot]
+        )
+        return balance
 
 
 def day_slots(times_s: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:

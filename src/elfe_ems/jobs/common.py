@@ -17,8 +17,6 @@ from elfe_ems.sources.coordination import MeasuredItems, read_measured_items
 
 log = logging.getLogger(__name__)
 
-DAY_S = 86_400
-
 
 @contextmanager
 def database(settings: Settings, name: str) -> Iterator[Engine]:

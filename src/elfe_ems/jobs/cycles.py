@@ -17,17 +17,17 @@ import numpy as np
 from sqlalchemy import Engine
 
 from elfe_ems.config import Settings
-from elfe_ems.jobs.common import DAY_S, database, measured_items
+from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.cycles import current_profile, replace_profile, settings_of
+from elfe_ems.timegrid import DAY_S, STEP_S
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 3 * DAY_S
-STEP_S = 900  # the planner's step
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Delete, Table, and_, delete, func, select
 
 from elfe_ems.config import Settings
-from elfe_ems.jobs.common import DAY_S, database
+from elfe_ems.jobs.common import database
 from elfe_ems.store import tables
+from elfe_ems.timegrid import DAY_S
 
 log = logging.getLogger(__name__)
 

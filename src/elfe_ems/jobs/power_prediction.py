@@ -32,20 +32,20 @@ from elfe_ems.forecast.weather_profile import (
     profile_forecast,
     sunshine_yield_w_per_kwp,
 )
-from elfe_ems.jobs.common import DAY_S, database
+from elfe_ems.jobs.common import database
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources.measurements import Item, MeasurementSource
 from elfe_ems.store.flexible import measured_balance_without_devices, planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
+from elfe_ems.timegrid import DAY_S, STEP_S
 
 log = logging.getLogger(__name__)
 
 SOURCE = "persistence"
 """``forecast.source`` of this job's forecasts."""
 
-STEP_S = 900
 HOLD_MARGIN_S = 3_600  # samples before the 24 h window hold into its first step
 PROFILE_HISTORY_DAYS = 28
 FORECAST_STEPS = 2 * DAY_S // STEP_S

@@ -113,7 +113,8 @@ JOBS: tuple[Job, ...] = (
         timeout_s=600,
     ),
 )
-"""Every job; times from ``elfe.md`` and the issue (round at :14:30, prediction at :14, …)."""
+"""Every job; times from ``docs/spec/elfe.md`` and the issues (round at :14:30, prediction at
+:14, …)."""
 
 
 def job_named(name: str) -> Job:

@@ -18,13 +18,14 @@ import logging
 import numpy as np
 
 from elfe_ems.config import Settings
-from elfe_ems.jobs.common import DAY_S, database, measured_items
+from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.meter import energy_from_meter_wh, energy_from_power_wh
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.store.tables import water_heater_energy
 from elfe_ems.store.upsert import upsert
+from elfe_ems.timegrid import DAY_S
 
 log = logging.getLogger(__name__)
 

@@ -166,4 +166,5 @@ def to_step_profile(profile_w: Sequence[float], period_s: int, step_s: int = 900
     steps = -(-profile.size * period_s // step_s)
     starts_s = period_s * np.arange(profile.size, dtype=float)
     energy_ws, _ = step_integrals(starts_s, profile, 0, steps, step_s, max_hold_s=period_s)
-    return (energy_ws / step_s).tolist()
+    step_w: list[float] = (energy_ws / step_s).tolist()  # typed: the stubs say Any
+    return step_w

@@ -6,6 +6,11 @@ The start is each device's previous decisions when they still hold, else the gre
 (always feasible); the search (:mod:`search`) improves it within the time limit and proves
 a lower bound; the plan is decoded from its power curves.
 
+Time limit: the device models are prepared first, their expensive work (a thermostatic
+heater's least miss of a band out of reach) by a deadline of :data:`PREPARE_SHARE` of the time
+limit, past which a model falls back to a valid plan of its own (logged with its tag); the
+time the preparation took counts against the limit, and the search gets what is left.
+
 Status: ``optimal`` when the plan's primary objective is within the relative gap of the
 proven lower bound (before the peak stage, which may raise it by its tolerance), ``feasible``
 when the time ran out first, ``heuristic`` when the solver failed and the start plan is
@@ -30,12 +35,15 @@ from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
 
+PREPARE_SHARE = 0.5  # of the time limit, at most, for the device models' preparation
+
 
 @dataclass(frozen=True)
 class SolveOptions:
     """Solver settings.
 
-    ``time_limit_s`` [s] and ``gap`` (relative) bound the search. ``price_per_kwh`` (one
+    ``time_limit_s`` [s] bounds the device models' preparation and the search (see the
+    module docstring), ``gap`` (relative) the search. ``price_per_kwh`` (one
     price per step, any currency) makes the import's cost the primary objective instead of
     the import. ``peak_tolerance`` > 0 adds the peak stage: the largest step import is
     lowered while the primary objective stays within ``1 + peak_tolerance`` of the best
@@ -60,12 +68,13 @@ class SolveStats:
     n_nonzeros: int
 
 
-def _prepare(scenario: Scenario, grid: Grid) -> list[DeviceModel | DevicePlan]:
-    """A model per device, or the skipped device's plan when it cannot be planned."""
+def _prepare(scenario: Scenario, grid: Grid, deadline: float) -> list[DeviceModel | DevicePlan]:
+    """A model per device, prepared by ``deadline`` (a :func:`time.perf_counter` instant), or
+    the skipped device's plan when it cannot be planned."""
     prepared: list[DeviceModel | DevicePlan] = []
     for spec in scenario.devices:
         try:
-            prepared.append(model_for(spec, grid, scenario))
+            prepared.append(model_for(spec, grid, scenario, deadline))
         except SkipDevice as skip:
             log.warning("%s device %s (%s): skipped: %s", skip.tag, spec.id, spec.type, skip.reason)
             prepared.append(
@@ -89,7 +98,8 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> tuple[Plan
     grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
     net_load_w = np.asarray(scenario.net_load_w, dtype=float)
     price = _prices(options, grid)
-    prepared = _prepare(scenario, grid)
+    prepared = _prepare(scenario, grid, began + PREPARE_SHARE * options.time_limit_s)
+    search_s = max(0.0, options.time_limit_s - (time.perf_counter() - began))
     models = [p for p in prepared if isinstance(p, DeviceModel)]
     blocks = [m.block() for m in models]
     base_load_w = net_load_w + sum((b.constant_w for b in blocks), np.zeros(grid.steps))
@@ -104,7 +114,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> tuple[Plan
         blocks,
         grid,
         base_load_w,
-        SearchOptions(options.time_limit_s, options.gap, weight_h, options.peak_tolerance),
+        SearchOptions(search_s, options.gap, weight_h, options.peak_tolerance),
     )
     try:
         x, status = search.run(start, _objective(net_load_w + flex_asap_w, weight_h))

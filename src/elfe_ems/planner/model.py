@@ -100,7 +100,9 @@ def import_weight_h(grid: Grid, price: np.ndarray | None = None) -> np.ndarray:
 
 def import_columns(load_w: np.ndarray) -> np.ndarray:
     """Values of the ``imp`` columns for a given net load with flexible consumption [W]."""
-    return np.maximum(0.0, load_w) * KW_PER_W
+    # typed: numpy's stubs answer Any for arrays of unspecified dtype
+    import_kw: np.ndarray = np.maximum(0.0, load_w) * KW_PER_W
+    return import_kw
 
 
 def is_choice(block: Block) -> bool:
@@ -166,7 +168,8 @@ def is_feasible(block: Block, x: np.ndarray) -> bool:
     """Whether ``x`` keeps the block's bounds, integrality and rows."""
 
     def slack(value: np.ndarray) -> np.ndarray:
-        return FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(value))
+        allowed: np.ndarray = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(value))  # stubs: Any
+        return allowed
 
     integer = block.integrality > 0
     rows = block.rows.dot(x)

@@ -83,7 +83,8 @@ def lagrangian_gain(
         if time.perf_counter() > deadline:
             break
         balance = blocks[i].balance_w
-        cost = np.bincount(
+        # weighted: floats, though the bincount stubs type every result as integers
+        cost: np.ndarray = np.bincount(
             balance.col, weights=balance.value * y[balance.row], minlength=balance.shape[1]
         )
         cost *= KW_PER_W

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-SCENARIO_FORMAT = "elfe-ems.scenario/1"
-PLAN_FORMAT = "elfe-ems.plan/1"
+# Final keeps the literal types, so the values fit the Literal ``format`` fields
+SCENARIO_FORMAT: Final = "elfe-ems.scenario/1"
+PLAN_FORMAT: Final = "elfe-ems.plan/1"
 
 NonNegative = Annotated[float, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -54,6 +55,8 @@ class DeviceSpec(_Strict):
     id: int
     machine_type: int | None = None
     previous_decisions: list[Annotated[int, Field(ge=0, le=1)]] | None = None
+    if TYPE_CHECKING:  # for the type checker only: each concrete spec's Literal discriminator
+        type: str
 
 
 class MachineSpec(DeviceSpec):

@@ -182,10 +182,12 @@ class Search:
 
     def load_w(self, x: list[np.ndarray]) -> np.ndarray:
         """The net load with every device's power under block solutions ``x`` [W]."""
-        return self.base_load_w + sum(
+        # typed: numpy's stubs answer Any for arrays of unspecified dtype
+        load_w: np.ndarray = self.base_load_w + sum(
             (b.balance_w.dot(xb) for b, xb in zip(self.blocks, x, strict=True)),
             np.zeros(self.grid.steps),
         )
+        return load_w
 
     def objective(self, x: list[np.ndarray]) -> float:
         """The primary objective of block solutions, from their power (as the MILP counts it)."""

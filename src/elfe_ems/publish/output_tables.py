@@ -1,4 +1,4 @@
-"""Publishing a plan to the output database (spec ``elfe.md`` §3), in one transaction.
+"""Publishing a plan to the output database (spec ``docs/spec/elfe.md`` §3), in one transaction.
 
 Rows written for a round (``first_valid_timestamp`` = the round start):
 
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Connection, delete, insert
 
-from elfe_ems.planner.devices import is_one_shot
 from elfe_ems.planner.scenario import Plan
 from elfe_ems.store.tables import (
     DECISION_COUNT,
@@ -31,8 +30,17 @@ from elfe_ems.store.tables import (
     p_c_without_flexible_consumption,
     result,
 )
+from elfe_ems.timegrid import HOUR_S
 
-HOUR_S = 3600
+RESULT_TYPE: dict[str, int] = {
+    "machine": 0,  # decision 1: start the cycle once
+    "ev": 0,  # decision 1: start the charge once
+    "water_heater": 1,  # decision 1: on for that step (the run's steps are switched one by one)
+    "pilot_wire_heater": 1,  # decision 1: comfort for that step
+    "thermostatic_heater": 1,  # decision 1: heating allowed for that step
+}
+"""``resultat.result_type`` per scenario device type (spec: docs/spec/elfe.md §3): 0 when a
+decision 1 starts the device once, 1 when each step's decision applies to that step."""
 
 
 class PublishError(ValueError):
@@ -81,7 +89,7 @@ def result_rows(plan: Plan, planning_method: str) -> list[dict[str, int | str]]:
         row: dict[str, int | str] = {
             "first_valid_timestamp": plan.round_start,
             "machine_id": device.id,
-            "result_type": 0 if is_one_shot(device.type) else 1,
+            "result_type": RESULT_TYPE[device.type],
             "machine_type": device.machine_type,
             "planning_method": planning_method,
         }

@@ -2,12 +2,12 @@
 
 :func:`build_devices` is pure (no database, no clock): from the piloted devices read by
 :mod:`elfe_ems.sources.coordination`, the round's grid, the users' time zone, the plans already
-published (:class:`PlanHistory`), the measurements (:class:`Measurements`) and the thermal
-models, it gives the device specs of the scenario (spec ``elfe.md`` §2) and the issues met on
-the way. Absurd or missing values never stop the round: the device is repaired or left out,
-with a tagged :class:`Issue` (logged at WARNING, tag first), and every other device is still
-built. Normal exclusions (a device already started, the water heater's 12 h rest) are logged
-at INFO and are not issues.
+published (:class:`PlanHistory`), the measurements (:class:`Measurements`) and the thermal models,
+it gives the device specs of the scenario (spec ``docs/spec/elfe.md`` §2) and the issues met on the
+way. Absurd or missing values never stop the round: the device is repaired or left out, with a
+tagged :class:`Issue` (logged at WARNING, tag first), and every other device is still built. Normal
+exclusions (a device already started, the water heater's 12 h rest) are logged at INFO and are not
+issues.
 
 Units: times are Unix seconds UTC, hours of day seconds after local midnight, powers W,
 energies Wh, temperatures °C in the specs and deci-kelvin (dK) in the database.
@@ -21,8 +21,9 @@ round start's (for an interval still in progress) to the day of the horizon's la
 
 "Started now": which plan row commande is applying
 --------------------------------------------------
-A round runs in the quarter hour before its start and publishes from that start (``elfe.md``
-§3); commande runs every quarter hour + 5 s. For round R with ``round_start`` 14:15::
+A round runs in the quarter hour before its start and publishes from that start
+(``docs/spec/elfe.md`` §3); commande runs every quarter hour + 5 s. For round R with ``round_start``
+14:15::
 
     13:59:30  round R-1 runs and publishes rows with first_valid_timestamp 14:00:00
     14:00:05  commande applies R-1's column (14:00:05 - 14:00:00) // 900 = 0: a one-shot
@@ -91,7 +92,6 @@ Rules and repairs per kind
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -110,6 +110,7 @@ from elfe_ems.planner.scenario import (
     ThermostaticHeaterSpec,
     WaterHeaterSpec,
 )
+from elfe_ems.publish.in_force import PlanHistory
 from elfe_ems.sources.coordination import (
     CoordinationRows,
     EvRow,
@@ -119,7 +120,7 @@ from elfe_ems.sources.coordination import (
     ThermostaticHeaterRow,
     WaterHeaterRow,
 )
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import DAY_S, Grid
 from elfe_ems.timegrid.local import Interval, local_days, local_interval, merge_intervals
 
 log = logging.getLogger(__name__)
@@ -145,50 +146,8 @@ PILOT_WINDOW_STEPS = 4
 PILOT_MIN_COMFORT_IN_WINDOW = 3
 """A pilot-wire heater has at least 3 comfort steps in any 4 of a comfort period."""
 
-DAY_S = 86_400
 KELVIN_DK = 2731.5  # 0 °C in deci-kelvin
 ROUNDING_DIGITS = 9  # a product of a percentage is rounded to this before its ceiling
-
-
-@dataclass(frozen=True)
-class PublishedRow:
-    """One published plan row of a device: its first step and its decisions (one per step)."""
-
-    first_valid_timestamp: int  # [Unix s]
-    decisions: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class PlanHistory:
-    """The rows already published for each device id, as the control daemon reads them.
-
-    Give the rows of this EMS's planning method (those the daemon applies) whose
-    ``first_valid_timestamp`` is within 3 days of the round (a comfort period in progress may
-    have started up to 2 days before, and a row is applied for 24 h). Rows of the round
-    itself (a re-run) may be included: they are never used.
-    """
-
-    rows: Mapping[int, Sequence[PublishedRow]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        by_time = attrgetter("first_valid_timestamp")
-        ordered = {device: tuple(sorted(rows, key=by_time)) for device, rows in self.rows.items()}
-        object.__setattr__(self, "rows", ordered)
-
-    def applied_decision(self, device_id: int, at: int, step_s: int) -> int | None:
-        """The decision commande applies in the step beginning at ``at`` [Unix s].
-
-        From the device's row with the greatest ``first_valid_timestamp`` at or before ``at``,
-        column ``(at - first_valid_timestamp) // step_s``; ``None`` without such a row or when
-        the column is past its decisions (commande then does nothing).
-        """
-        rows = self.rows.get(device_id, ())
-        index = bisect.bisect_right(rows, at, key=attrgetter("first_valid_timestamp"))
-        if index == 0:
-            return None
-        row = rows[index - 1]
-        column = (at - row.first_valid_timestamp) // step_s
-        return row.decisions[column] if column < len(row.decisions) else None
 
 
 @dataclass(frozen=True)

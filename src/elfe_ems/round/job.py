@@ -1,6 +1,6 @@
 """The planning round: coordination database and store → scenario → plan → output tables.
 
-A round at time ``at`` plans the horizon that begins at the next quarter hour (``elfe.md``
+A round at time ``at`` plans the horizon that begins at the next quarter hour (``docs/spec/elfe.md``
 §3: a round at 14:14:30 publishes from 14:15:00, never later). It reads every input first,
 freezes them into a scenario saved in the run-conditions folder (with its plan, for replays),
 solves it, and publishes the plan in one transaction on the output database. Each device's
@@ -34,20 +34,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, error_reason
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.planner import SolveOptions, SolveStats, solve
-from elfe_ems.planner.scenario import AnyDeviceSpec, Plan, Scenario, write_model
+from elfe_ems.planner.core import SolveOptions, SolveStats, solve
+from elfe_ems.planner.scenario import Plan, Scenario, write_model
+from elfe_ems.publish.in_force import plan_history
 from elfe_ems.publish.output_tables import publish
-from elfe_ems.round.inputs import Measurements, PlanHistory, build_devices
+from elfe_ems.round.assembly import RoundInputs, assemble_scenario
+from elfe_ems.round.inputs import Measurements
 from elfe_ems.round.tariff import Tariff, solve_options
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
 from elfe_ems.store.flexible import record_plan
+from elfe_ems.store.run_files import saved_plan_path, scenario_path
 from elfe_ems.store.tables import DECISION_COUNT, run_log
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import STEP_S, Grid
 
 log = logging.getLogger(__name__)
 
-STEP_S = 900
 DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
 IO_MARGIN_S = 15  # reading the inputs and publishing, within the daemon's delay
 MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much solver time
@@ -164,11 +166,10 @@ def _plan_and_publish(
     scenario, ages, issues = _scenario(settings, grid, coordination, store, output)
     folder = settings.run_conditions_dir
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"{grid.round_start}-{settings.planning_method}"
-    scenario_path = stem.with_name(stem.name + ".scenario.json")
-    write_model(scenario, scenario_path)
+    saved_scenario = scenario_path(folder, grid.round_start, settings.planning_method)
+    write_model(scenario, saved_scenario)
     plan, stats = solve(scenario, _solve_options(settings, grid, budget_s))
-    write_model(plan, stem.with_name(stem.name + ".plan.json"))
+    write_model(plan, saved_plan_path(saved_scenario))
     with _on("output"), output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
     log.info(
@@ -179,7 +180,7 @@ def _plan_and_publish(
         plan.import_wh_asap,
         plan.solver.status,
     )
-    return RoundOutcome(plan, stats, published, scenario_path, ages, issues)
+    return RoundOutcome(plan, stats, published, saved_scenario, ages, issues)
 
 
 def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOptions:
@@ -199,6 +200,15 @@ def _scenario(
     settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
 ) -> tuple[Scenario, dict[str, int | None], list[str]]:
     """The round's frozen inputs, the age of each [s], and the devices' issues."""
+    inputs, ages = _read_inputs(settings, grid, coordination, store, output)
+    scenario, issues = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
+    return scenario, ages, [str(issue) for issue in issues]
+
+
+def _read_inputs(
+    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
+) -> tuple[RoundInputs, dict[str, int | None]]:
+    """Everything the round reads from its three databases, and the age of each [s]."""
     with _on("coordination"), coordination.connect() as connection:
         rows = read_coordination(connection)
     with _on("store"), store.connect() as connection:
@@ -207,32 +217,20 @@ def _scenario(
         energies = inputs.water_heater_energies(connection, grid)
         rooms = inputs.room_temperatures(connection, grid)
         cycles = inputs.cycle_profiles(connection, grid)
-        measurements = Measurements(
-            cycle_profiles_w=cycles.profiles_w,
-            water_heater_energy_wh=energies.values,
-            room_temp_c=rooms.values,
-            outdoor_temp_c=outdoor.temp_c,
-        )
         models = inputs.thermal_models(connection)
     with _on("output"), output.connect() as connection:
-        history = inputs.plan_history(connection, grid, settings.planning_method)
+        history = plan_history(connection, grid, settings.planning_method)
         # with the round's own rows (a re-run): the plan in force at each step
-        in_force = inputs.plan_history(
+        in_force = plan_history(
             connection,
             Grid(grid.time_of(1), grid.step_s, grid.steps),
             settings.planning_method,
         )
-    specs, issues = build_devices(
-        rows, grid, ZoneInfo(settings.timezone), history, measurements, models
-    )
-    specs = [_with_plan_in_force(spec, in_force, grid) for spec in specs]
-    scenario = Scenario(
-        round_start=grid.round_start,
-        step_s=grid.step_s,
-        steps=grid.steps,
-        net_load_w=net.net_load_w,
+    measurements = Measurements(
+        cycle_profiles_w=cycles.profiles_w,
+        water_heater_energy_wh=energies.values,
+        room_temp_c=rooms.values,
         outdoor_temp_c=outdoor.temp_c,
-        devices=specs,
     )
     ages = {
         "forecast": net.age_s,
@@ -242,41 +240,23 @@ def _scenario(
         "room_temperature": rooms.oldest_age_s,
         "learned_cycles": cycles.oldest_age_s,
     }
-    return scenario, ages, [str(issue) for issue in issues]
-
-
-def previous_decisions(history: PlanHistory, device_id: int, grid: Grid) -> list[int] | None:
-    """The decisions the control daemon would apply to a device at each step of the round
-    without a new plan (the latest published row, shifted to the round's grid; 0 where it
-    says nothing), or None when it has no row: the planner's start and tie-break preference.
-    """
-    applied = [
-        history.applied_decision(device_id, grid.time_of(k), grid.step_s) for k in range(grid.steps)
-    ]
-    if all(decision is None for decision in applied):
-        return None
-    return [1 if decision else 0 for decision in applied]
-
-
-def _with_plan_in_force(spec: AnyDeviceSpec, history: PlanHistory, grid: Grid) -> AnyDeviceSpec:
-    decisions = previous_decisions(history, spec.id, grid)
-    if decisions is None:
-        return spec
-    return spec.model_copy(update={"previous_decisions": decisions})
+    return RoundInputs(rows, net.net_load_w, measurements, models, history, in_force), ages
 
 
 def _log_start(store: Engine, grid: Grid, method: str) -> int:
     with store.begin() as connection:
-        return connection.execute(
-            insert(run_log)
-            .values(
-                round_start=grid.round_start,
-                planning_method=method,
-                started_at=time.time(),
-                status="running",
-            )
-            .returning(run_log.c.id)
-        ).scalar_one()
+        return int(
+            connection.execute(
+                insert(run_log)
+                .values(
+                    round_start=grid.round_start,
+                    planning_method=method,
+                    started_at=time.time(),
+                    status="running",
+                )
+                .returning(run_log.c.id)
+            ).scalar_one()
+        )
 
 
 def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str) -> None:

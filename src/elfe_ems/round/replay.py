@@ -10,8 +10,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from elfe_ems.planner import SolveOptions, SolveStats, solve
+from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
+from elfe_ems.store.run_files import saved_plan_path
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,6 @@ class Replay:
     stats: SolveStats
     saved: Plan | None
     changed_ids: list[int]
-
-
-def saved_plan_path(scenario_path: Path) -> Path:
-    """Where a round saved the plan of ``scenario_path``."""
-    return scenario_path.with_name(scenario_path.name.replace(".scenario.json", ".plan.json"))
 
 
 def read_net_load_csv(path: Path, steps: int) -> list[float]:

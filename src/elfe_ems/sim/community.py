@@ -50,7 +50,7 @@ from elfe_ems.sim.synthetic import (
     water_heater_spec,
 )
 from elfe_ems.sources.coordination import MODE_PILOTED
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import STEP_S, STEPS, Grid
 
 MODE_MANUAL = 20
 MANUAL_SHARE = 0.1
@@ -58,8 +58,6 @@ BALANCE_ITEM_ID = 1
 BALANCE_HOST_ID = 0
 TANK_VOLUMES_L = (100, 150, 200, 250, 300)
 THERMAL_MODEL_FIRST_ID = 100  # room models; the store's seeded house models are 0-2
-STEP_S = 900
-STEPS = 96
 SIZING_NUDGE_K = 1e-3
 
 TYPE_NAMES = {
@@ -221,27 +219,27 @@ def build_community(
         )
     tanks = []
     for rng in each(1, "water_heater"):
-        spec = water_heater_spec(0, grid, horizon_weather, rng)
+        tank_spec = water_heater_spec(0, grid, horizon_weather, rng)
         tanks.append(
             WaterHeater(
                 **common(WATER_HEATER),
-                power_w=spec.power_w,
-                volume_l=_tank_volume_l(spec.energy_wh),
-                daily_energy_wh=spec.energy_wh,
-                windows_s=_daily_windows(spec.windows, tz),
+                power_w=tank_spec.power_w,
+                volume_l=_tank_volume_l(tank_spec.energy_wh),
+                daily_energy_wh=tank_spec.energy_wh,
+                windows_s=_daily_windows(tank_spec.windows, tz),
             )
         )
     cars = []
     for rng in each(2, "ev"):
-        spec = ev_spec(0, grid, horizon_weather, rng)
+        car_spec = ev_spec(0, grid, horizon_weather, rng)
         cars.append(
             Car(
                 **common(EV),
-                power_w=spec.power_w,
-                capacity_wh=spec.capacity_wh,
-                soc_pct=spec.soc_pct,
-                target_soc_pct=spec.target_soc_pct,
-                deadline=spec.deadline,
+                power_w=car_spec.power_w,
+                capacity_wh=car_spec.capacity_wh,
+                soc_pct=car_spec.soc_pct,
+                target_soc_pct=car_spec.target_soc_pct,
+                deadline=car_spec.deadline,
             )
         )
     pilot_wire = [
@@ -333,7 +331,7 @@ def _thermostatic(
 
 
 def coordination_schema() -> str:
-    """The coordination database's DDL (spec ``elfe.md`` §1), shipped with the package."""
+    """The coordination database's DDL (spec ``docs/spec/elfe.md`` §1), shipped with the package."""
     return files("elfe_ems.sim").joinpath("coordination_schema.sql").read_text(encoding="utf-8")
 
 
@@ -344,11 +342,13 @@ def create_coordination(path: str) -> None:
     connection.close()
 
 
-def _dk(temp_c: float) -> int:
+def deci_kelvin(temp_c: float) -> int:
+    """A temperature [°C] as the coordination database stores it [dK]."""
     return round(temp_c * 10 + KELVIN_DK)
 
 
-def _hours_s(hours: float) -> int:
+def hours_s(hours: float) -> int:
+    """An hour of day [h] as the coordination database stores it [s after midnight]."""
     return round(hours * 3600) % 86_400
 
 
@@ -358,8 +358,8 @@ def _programme_columns(programme: Programme) -> dict[str, Any]:
         for number, (start_h, end_h) in enumerate(periods, start=1):
             prefix = f"prog_{label}_periode_{number}"
             columns[f"{prefix}_confort_actif"] = True
-            columns[f"{prefix}_heure_debut"] = _hours_s(start_h)
-            columns[f"{prefix}_heure_fin"] = _hours_s(end_h)
+            columns[f"{prefix}_heure_debut"] = hours_s(start_h)
+            columns[f"{prefix}_heure_fin"] = hours_s(end_h)
     return columns
 
 
@@ -453,8 +453,8 @@ def coordination_rows(community: Community) -> dict[str, list[dict[str, Any]]]:
             {
                 "id": h.id,
                 "equipement_pilote_ou_mesure_id": h.id,
-                "temperature_eco": _dk(h.eco_c),
-                "temperature_confort": _dk(h.comfort_c),
+                "temperature_eco": deci_kelvin(h.eco_c),
+                "temperature_confort": deci_kelvin(h.comfort_c),
                 "delta_temp_maximale_temp_demandee": round(h.half_band_k * 10),
                 "puissance": round(h.power_w),
                 "modele_thermique_id": h.model_id,

@@ -1,4 +1,4 @@
--- The coordination database of the ELFE installation, written from spec elfe.md §1 (every
+-- The coordination database of the ELFE installation, written from spec docs/spec/elfe.md §1 (every
 -- table and column it lists). Column types the spec gives are kept (serial, int, bool, text);
 -- where it gives none they are guesses, some deliberately numeric or real so that the reader
 -- is tested against more than integers. Tables are unqualified: the test fixtures create a

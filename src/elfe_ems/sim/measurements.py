@@ -40,11 +40,10 @@ from elfe_ems.sim.profiles import TerritoryWeather, household_load_w
 from elfe_ems.sim.synthetic import Programme, Weather, ar1_noise, community_pv_w
 from elfe_ems.sources.measurements import FLOAT
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
+from elfe_ems.timegrid import DAY_S, STEP_S
 
 SAMPLE_S = 60
 SLOW_SAMPLE_S = 300  # energy meters and room temperatures
-STEP_S = 900
-DAY_S = 86_400
 ANNUAL_KWH_PER_HOME = (2_500.0, 4_500.0)  # household use besides the flexible devices
 MACHINE_RUN_CHANCE = 0.7  # a machine runs on this share of days
 MACHINE_STANDBY_W = 1.0
@@ -110,7 +109,7 @@ class History:
         return sum(times.size for times, _ in self.samples.values())
 
 
-def _in_programme(programme: Programme, clock: Clock) -> np.ndarray:
+def in_programme(programme: Programme, clock: Clock) -> np.ndarray:
     """Whether each sample is in a comfort period of the programme."""
     inside = np.zeros(clock.times_s.size, dtype=bool)
     for weekend, periods in ((False, programme.weekday_h), (True, programme.weekend_h)):
@@ -179,7 +178,7 @@ def _rooms(
     the room following its model ``C dT/dt = (T_out - T) / R + P u``."""
     n = clock.times_s.size
     setpoint = np.array(
-        [np.where(_in_programme(h.programme, clock), h.comfort_c, h.eco_c) for h in heaters]
+        [np.where(in_programme(h.programme, clock), h.comfort_c, h.eco_c) for h in heaters]
     )
     half = np.array([h.half_band_k for h in heaters]) / 2
     rise = np.array([h.r_k_per_w * h.power_w for h in heaters])
@@ -225,14 +224,14 @@ def simulate(
     for car in community.cars:
         flexible_w += _car_power_w(car.power_w, clock, rng)
     for heater in community.pilot_wire_heaters:
-        comfort = _in_programme(heater.programme, clock)
+        comfort = in_programme(heater.programme, clock)
         flexible_w += np.where(comfort, heater.comfort_power_w, heater.eco_power_w)
     if community.thermostatic_heaters:
         temps, powers = _rooms(community.thermostatic_heaters, clock, weather.outdoor_temp_c)
         flexible_w += powers.sum(axis=0)
-        for heater, temp in zip(community.thermostatic_heaters, temps, strict=True):
-            item, name = temperature_item(heater.id), f"{heater.name} room temperature"
-            history.add(item, heater.id, name, "°C", clock.times_s[slow], temp[slow].round(1))
+        for room_heater, temp in zip(community.thermostatic_heaters, temps, strict=True):
+            item, name = temperature_item(room_heater.id), f"{room_heater.name} room temperature"
+            history.add(item, room_heater.id, name, "°C", clock.times_s[slow], temp[slow].round(1))
     balance = _territory_w(community.homes, clock, weather, tz, seed) - flexible_w
     history.add(
         BALANCE_ITEM_ID, BALANCE_HOST_ID, balance_item_name, "W", clock.times_s, balance.round(0)
@@ -245,7 +244,8 @@ def _territory_w(
 ) -> np.ndarray:
     """PV - household load [W] at each sample (see :func:`territory_power_w`)."""
     pv, load = territory_power_w(homes, clock.times_s, weather, tz, seed)
-    return pv - load
+    balance_w: np.ndarray = pv - load  # typed: the stubs answer Any
+    return balance_w
 
 
 def territory_power_w(

@@ -4,7 +4,7 @@ read of them, and what the control daemon's decisions make them do.
 The plant plays the control daemon (commande) and the physics for one task:
 
 - each quarter hour the decision in force for every piloted device (``decide``: the latest
-  published row's column, :meth:`~elfe_ems.round.inputs.PlanHistory.applied_decision`) is
+  published row's column, :meth:`~elfe_ems.publish.in_force.PlanHistory.applied_decision`) is
   applied; ``None`` (no row says anything) leaves the device to itself;
 - a machine or car that gets a 1 starts (commande then puts it in manual mode: it leaves the
   round's rows until its next request); a machine runs its whole cycle, a car charges at its
@@ -31,15 +31,16 @@ import numpy as np
 from elfe_ems.round.inputs import Measurements
 from elfe_ems.sim.community import (
     MODE_MANUAL,
+    PilotWireHeater,
     ThermostaticHeater,
     WaterHeater,
-    _dk,
-    _hours_s,
+    deci_kelvin,
+    hours_s,
     power_item,
     temperature_item,
 )
 from elfe_ems.sim.synthetic import Programme
-from elfe_ems.sim.world import STEP_S, STEPS, CarRequest, MachineRequest, World
+from elfe_ems.sim.world import CarRequest, MachineRequest, World
 from elfe_ems.sources.coordination import (
     CoordinationRows,
     EvRow,
@@ -51,9 +52,9 @@ from elfe_ems.sources.coordination import (
     WaterHeaterRow,
 )
 from elfe_ems.sources.coordination import Programme as ProgrammeRows
+from elfe_ems.timegrid import DAY_S, STEP_S, STEPS
 
 STEP_H = STEP_S / 3600
-DAY_S = 86_400
 THERMOSTAT_SUBSTEP_S = 60
 WARMUP_HEAT_BEFORE_S = 10 * 3600
 """Each tank heated its daily energy this long before the task (a night's off-peak heating):
@@ -78,7 +79,7 @@ def rows_programme(programme: Programme) -> ProgrammeRows:
     """A community heater's programme as the coordination rows hold it."""
 
     def periods(hours: tuple[tuple[float, float], ...]) -> tuple[ProgrammePeriod, ProgrammePeriod]:
-        first, second = (ProgrammePeriod(True, _hours_s(a), _hours_s(b)) for a, b in hours)
+        first, second = (ProgrammePeriod(True, hours_s(a), hours_s(b)) for a, b in hours)
         return first, second
 
     return ProgrammeRows(periods(programme.weekday_h), periods(programme.weekend_h))
@@ -118,7 +119,10 @@ class Plant:
         self.tank_on: dict[int, bool] = dict.fromkeys(self.tanks, False)
         self.tank_switched_on: dict[int, int | None] = dict.fromkeys(self.tanks)
         bounds = world.start_s + STEP_S * np.arange(STEPS + 1)
-        heaters = (*community.pilot_wire_heaters, *community.thermostatic_heaters)
+        heaters: tuple[PilotWireHeater | ThermostaticHeater, ...] = (
+            *community.pilot_wire_heaters,
+            *community.thermostatic_heaters,
+        )
         self.comfort = {h.id: world.in_comfort(h.programme, bounds) for h in heaters}
         """Whether each step bound of the task is in a comfort period, by heater."""
         self.pilots = {p.id: p for p in community.pilot_wire_heaters}
@@ -162,15 +166,16 @@ class Plant:
                 machine_type=c.type_id,
                 row_id=c.id,
                 soc_pct=100 * self.trace.car_energy_wh[c.id] / c.capacity_wh,
-                target_soc_pct=r.target_soc_pct,
-                deadline=r.departure_s,
+                target_soc_pct=cr.target_soc_pct,
+                deadline=cr.departure_s,
                 power_w=c.power_w,
                 capacity_wh=c.capacity_wh,
             )
             for c in self.cars.values()
             if self._is_piloted(c.mode)
-            and (r := self.car_requests.get(c.id)) is not None
-            and r.plugged_s <= time_s < r.departure_s
+            # its own name: a comprehension's := binds in the method, where r is a machine's
+            and (cr := self.car_requests.get(c.id)) is not None
+            and cr.plugged_s <= time_s < cr.departure_s
             and c.id not in self.car_started
         )
         tanks = tuple(
@@ -192,8 +197,8 @@ class Plant:
                 device_id=h.id,
                 machine_type=h.type_id,
                 row_id=h.id,
-                eco_dk=_dk(h.eco_c),
-                comfort_dk=_dk(h.comfort_c),
+                eco_dk=deci_kelvin(h.eco_c),
+                comfort_dk=deci_kelvin(h.comfort_c),
                 half_band_dk=round(h.half_band_k * 10),
                 power_w=h.power_w,
                 thermal_model_id=h.model_id,

@@ -23,13 +23,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pvlib
 from demandlib.bdew import H25
 
 from elfe_ems.forecast.weather_profile import clear_sky_yield_w_per_kwp, cloud_dimming
 
-STEP_S = 900
 TMY_FILE = Path(pvlib.__file__).with_name("data") / "723170TYA.CSV"
 """pvlib's TMY3 sample of Greensboro (NC): hourly values, local standard time."""
 TMY_NAME = "TMY3 sample of Greensboro, NC (shipped with pvlib)"
@@ -69,9 +69,11 @@ def _hour_of_year(times_s: np.ndarray, tz: ZoneInfo) -> np.ndarray:
 
 def _from_sample(values: np.ndarray, hours: np.ndarray) -> np.ndarray:
     """The hourly sample interpolated at ``hours`` of the year (the year wraps around)."""
-    return np.interp(
+    # typed: numpy's stubs answer Any for arrays of unspecified dtype
+    at_hours: np.ndarray = np.interp(
         hours % HOURS_PER_YEAR, np.arange(1, values.size + 1), values, period=values.size
     )
+    return at_hours
 
 
 def territory_weather(
@@ -93,5 +95,5 @@ def household_load_w(first_s: int, steps: int, annual_kwh: float, tz: ZoneInfo) 
     )
     with warnings.catch_warnings():  # demandlib's own pandas calls, deprecated in pandas 3.1
         warnings.filterwarnings("ignore", module="demandlib")
-        kw_per_gwh = H25(index).to_numpy(dtype=float)
+        kw_per_gwh: npt.NDArray[np.float64] = H25(index).to_numpy(dtype=float)  # untyped lib
     return kw_per_gwh * 1000 * annual_kwh / H25_KWH_PER_YEAR

@@ -47,6 +47,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from elfe_ems.planner.scenario import (
     AnyDeviceSpec,
@@ -58,15 +59,13 @@ from elfe_ems.planner.scenario import (
     ThermostaticHeaterSpec,
     WaterHeaterSpec,
 )
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import STEP_S, STEPS, Grid
 from elfe_ems.timegrid.local import local_instant
 
 Season = Literal["summer", "winter"]
 Rng = np.random.Generator
 
 LOCAL_TZ = ZoneInfo("Europe/Paris")
-STEP_S = 900
-STEPS = 96
 LONGITUDE_DEG = 2.35  # Paris: solar noon is about 11:51 UTC
 
 WASHING_MACHINE, DISHWASHER, DRYER = 111, 112, 113
@@ -318,8 +317,11 @@ def _household_load_w(grid: Grid, homes: int, season: Season, rng: Rng) -> np.nd
     per home, with a noise that shrinks as more homes average out."""
     mean_w = 500.0 if season == "winter" else 400.0
     day_mean = _daily_shape((np.arange(96) + 0.5) / 4).mean()
-    shape = _daily_shape(_local_hours(_midpoints(grid))) / day_mean
-    noise = (0.04 + 0.6 / math.sqrt(homes)) * ar1_noise(rng, grid.steps, 0.7)
+    # typed: numpy's stubs make the ratio to a mean Any, and so the load
+    shape: npt.NDArray[np.float64] = _daily_shape(_local_hours(_midpoints(grid))) / day_mean
+    noise: npt.NDArray[np.float64] = (0.04 + 0.6 / math.sqrt(homes)) * ar1_noise(
+        rng, grid.steps, 0.7
+    )
     return np.maximum(0.0, homes * mean_w * shape * (1 + noise))
 
 

@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from elfe_ems.sim.community import Community, build_community
-from elfe_ems.sim.measurements import Clock, _in_programme, territory_power_w
+from elfe_ems.sim.measurements import Clock, in_programme, territory_power_w
 from elfe_ems.sim.profiles import territory_weather
 from elfe_ems.sim.synthetic import Programme, Weather, ar1_noise
+from elfe_ems.timegrid import DAY_S, STEP_S, STEPS
 from elfe_ems.timegrid.local import local_instant
 
 Season = Literal["summer", "winter"]
@@ -40,9 +41,6 @@ SEASONS: tuple[Season, ...] = ("summer", "winter")
 SEASON_FIRST_DAY = {"summer": date(2025, 6, 16), "winter": date(2025, 1, 13)}  # Mondays
 """Day 0 of each season; day ``n`` is ``n`` days later."""
 
-STEP_S = 900
-STEPS = 96
-DAY_S = 86_400
 TASK_START_H = 12
 HISTORY_DAYS = 28
 SIZING_DAYS = 60
@@ -143,13 +141,14 @@ class World:
 
     def uncontrolled_balance_w(self) -> np.ndarray:
         """PV - household load [W per step]: what the EMS cannot move."""
-        return self.pv_w - self.load_w
+        balance_w: np.ndarray = self.pv_w - self.load_w  # typed: the stubs answer Any
+        return balance_w
 
     def in_comfort(self, programme: Programme, times_s: np.ndarray) -> np.ndarray:
         """Whether each instant is in a comfort period of ``programme``."""
         times = np.asarray(times_s, dtype=np.int64)
         clock = Clock.of(int(times[0]), int(times[-1]), STEP_S, self.tz)
-        inside = _in_programme(programme, clock)
+        inside = in_programme(programme, clock)
         return inside[(times - int(times[0])) // STEP_S]
 
 

@@ -1,4 +1,4 @@
-"""Reading the coordination database (spec ``elfe.md`` §1): the devices a round may plan.
+"""Reading the coordination database (spec ``docs/spec/elfe.md`` §1): the devices a round may plan.
 
 Only devices in mode 30 (piloted) are planned; :func:`read_measured_items` gives the
 measurement items of every device that is not disabled. Each device kind comes back as frozen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Protocol, Self
 
 import numpy as np
@@ -67,4 +68,11 @@ class MeasurementSource(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, *exc: object) -> None: ...
+    # the three arguments ``with`` passes (positional): *exc would refuse ZabbixClient's
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+        /,
+    ) -> None: ...

@@ -27,7 +27,6 @@ import httpx
 
 from elfe_ems.config import Settings
 from elfe_ems.sources.weather import (
-    HOUR_S,
     WeatherError,
     WeatherPoint,
     checked,
@@ -37,6 +36,7 @@ from elfe_ems.sources.weather import (
     temperature,
     utc_time,
 )
+from elfe_ems.timegrid import HOUR_S
 
 log = logging.getLogger(__name__)
 

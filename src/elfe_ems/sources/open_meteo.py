@@ -18,7 +18,6 @@ import httpx
 
 from elfe_ems.config import Settings
 from elfe_ems.sources.weather import (
-    HOUR_S,
     WeatherError,
     WeatherPoint,
     checked,
@@ -27,6 +26,7 @@ from elfe_ems.sources.weather import (
     number,
     temperature,
 )
+from elfe_ems.timegrid import HOUR_S
 
 NAME = "open-meteo"
 FORECAST_DAYS = 14

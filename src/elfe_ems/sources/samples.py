@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import numpy.typing as npt
 
 from elfe_ems.logtags import Tag
 
@@ -84,7 +85,7 @@ def step_integrals(
 def step_means(
     times_s: np.ndarray,
     values: np.ndarray,
-    start_s: int,
+    start_s: float,  # as step_integrals: a cycle's run starts at a sample's (float) time
     steps: int,
     step_s: int = 900,
     max_hold_s: float = 900.0,
@@ -108,7 +109,8 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
 
     Raises ValueError when no entry is finite (there is nothing to fill from).
     """
-    v = np.asarray(values, dtype=float)
+    # a float64 dtype lets the stubs pick np.interp's float overload (else it returns Any)
+    v: npt.NDArray[np.float64] = np.asarray(values, dtype=float)
     if v.ndim != 1:
         raise ValueError(f"values must be 1-D (got shape {v.shape})")
     known = np.flatnonzero(np.isfinite(v))

@@ -30,12 +30,10 @@ import httpx
 import numpy as np
 
 from elfe_ems.logtags import Tag
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import HOUR_S, STEP_S, Grid
 
 log = logging.getLogger(__name__)
 
-HOUR_S = 3600
-STEP_S = 900  # the rounds' grid
 MASK = "***"
 
 TEMPERATURE_RANGE_C = (-60.0, 60.0)

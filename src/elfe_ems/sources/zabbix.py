@@ -166,7 +166,7 @@ class ZabbixClient:
             lambda: ZabbixAPI(
                 url=url,
                 validate_certs=settings.zabbix_verify_tls,
-                timeout=settings.zabbix_timeout_s,  # type: ignore[arg-type] # urllib takes floats
+                timeout=settings.zabbix_timeout_s,  # a float: zabbix_utils hands it to urllib
             ),
         )
         call.url = api.url  # completed with api_jsonrpc.php
@@ -266,9 +266,10 @@ class ZabbixClient:
         second is dropped and read again as the start of the next page."""
         while True:
             what = f"read history of item {item.item_id} from {from_s} to {till_s}"
-            rows = self._call(
-                what,
-                lambda start_s=from_s: self._api.history.get(
+
+            # a def, not a lambda: mypy cannot type a lambda with a default argument
+            def page(start_s: int = from_s) -> list[dict[str, str]]:
+                history: list[dict[str, str]] = self._api.history.get(  # untyped zabbix_utils
                     itemids=[str(item.item_id)],
                     history=item.value_type,
                     time_from=start_s,
@@ -277,8 +278,10 @@ class ZabbixClient:
                     sortfield="clock",
                     sortorder="ASC",
                     limit=self.limit,
-                ),
-            )
+                )
+                return history
+
+            rows = self._call(what, page)
             clocks, ns, values = _columns(what, rows)
             order = np.lexsort((ns, clocks))
             clocks, values = clocks[order], values[order]

@@ -17,24 +17,19 @@ import numpy as np
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from elfe_ems.logtags import Tag
-from elfe_ems.round.inputs import PlanHistory, PublishedRow
 from elfe_ems.store.tables import (
-    DECISION_COUNT,
     forecast,
     machine_cycle_profile,
-    result,
     room_temperature,
     thermal_model,
     water_heater_energy,
     weather_forecast,
 )
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid import DAY_S, Grid
 
 log = logging.getLogger(__name__)
 
-DAY_S = 86_400
 FINITE = sys.float_info.max  # a value outside ±FINITE (NaN, ±infinity) is not a measure
-HISTORY_DAYS = 3  # plan rows a round needs (see PlanHistory)
 
 
 @dataclass(frozen=True)
@@ -195,7 +190,7 @@ def _latest(
     value: ColumnElement[Any],
     time: ColumnElement[Any],
     before: int,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[Any, Any, Any]]:
     """The latest (key, value, time) per key measured at or before ``before``."""
     newest = (
         select(key.label("key"), func.max(time).label("time"))
@@ -216,7 +211,7 @@ class Measured:
     oldest_age_s: int | None
 
 
-def _measured(rows: Sequence[Row[Any]], round_start: int) -> Measured:
+def _measured(rows: Sequence[Row[Any, Any, Any]], round_start: int) -> Measured:
     values = {int(r[0]): float(r[1]) for r in rows}
     ages = [round_start - int(r[2]) for r in rows]
     return Measured(values, max(ages) if ages else None)
@@ -252,21 +247,3 @@ def thermal_models(connection: Connection) -> Mapping[int, tuple[float, float]]:
         select(thermal_model.c.id, thermal_model.c.r_k_per_w, thermal_model.c.c_j_per_k)
     )
     return {int(r.id): (float(r.r_k_per_w), float(r.c_j_per_k)) for r in rows}
-
-
-def plan_history(connection: Connection, grid: Grid, planning_method: str) -> PlanHistory:
-    """The rows of this planning method published over the last days (see PlanHistory)."""
-    decisions = [result.c[f"decisions_{k}"] for k in range(DECISION_COUNT)]
-    rows = connection.execute(
-        select(result.c.machine_id, result.c.first_valid_timestamp, *decisions).where(
-            result.c.planning_method == planning_method,
-            result.c.first_valid_timestamp >= grid.round_start - HISTORY_DAYS * DAY_S,
-            result.c.first_valid_timestamp < grid.round_start,
-        )
-    ).all()
-    by_device: dict[int, list[PublishedRow]] = {}
-    for row in rows:
-        by_device.setdefault(int(row[0]), []).append(
-            PublishedRow(int(row[1]), tuple(int(v) for v in row[2:]))
-        )
-    return PlanHistory(by_device)

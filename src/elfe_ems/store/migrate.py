@@ -19,13 +19,13 @@ then checked by hand (autogenerate misses renames and data changes).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from alembic import context
 from alembic.command import upgrade as alembic_upgrade
 from alembic.config import Config
+from alembic.runtime.environment import IncludeNameFn, NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData
@@ -79,11 +79,11 @@ def upgrade(engine: Engine, database: Database) -> tuple[str | None, str | None]
     return before, after
 
 
-def own_tables(metadata: MetaData) -> Callable[[str | None, str, dict[str, str | None]], bool]:
+def own_tables(metadata: MetaData) -> IncludeNameFn:
     """An autogenerate ``include_name`` hook that ignores tables not in ``metadata`` (the
     other database's tables and version table, when both share one database)."""
 
-    def include(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
+    def include(name: str | None, type_: NameFilterType, _parents: NameFilterParentNames) -> bool:
         return type_ != "table" or name in metadata.tables
 
     return include

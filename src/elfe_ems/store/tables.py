@@ -1,6 +1,6 @@
 """The tables the EMS writes, as SQLAlchemy Core metadata: ``OUTPUT`` and ``STORE``.
 
-``OUTPUT`` is the contract with the control daemon (spec ``elfe.md`` §3): table and column
+``OUTPUT`` is the contract with the control daemon (spec ``docs/spec/elfe.md`` §3): table and column
 names, column order and meaning are fixed by the spec and must not change. ``STORE`` is the
 EMS's own buffer (forecasts, weather, learned cycles, measurements, thermal models, run log).
 The two live in separate databases, or side by side in one (the embedded SQLite default):

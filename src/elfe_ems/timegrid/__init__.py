@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+MINUTE_S = 60
+HOUR_S = 3600
+DAY_S = 86_400
+STEP_S = 900
+"""The planning step [s]: a quarter hour (spec: docs/spec/elfe.md §3)."""
+STEPS = 96
+"""Steps of a round's horizon: 24 h."""
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -22,7 +30,7 @@ class Grid:
     @property
     def step_h(self) -> float:
         """Length of one step in hours (W times this is Wh)."""
-        return self.step_s / 3600
+        return self.step_s / HOUR_S
 
     def time_of(self, step: int) -> int:
         """Unix time at which ``step`` begins."""

@@ -14,8 +14,9 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import RowMapping
 
 from elfe_ems.config import Settings
-from elfe_ems.health import run_checks
 from elfe_ems.store.flexible import measured_balance_without_devices
+from elfe_ems.store.health import stored_checks
+from elfe_ems.timegrid import DAY_S
 from elfe_ems.web import queries
 from elfe_ems.web.databases import ReadOnlyDatabases
 from elfe_ems.web.models import CheckView, ForecastView, HealthView, Meta, PlanView, RoundSummary
@@ -28,7 +29,6 @@ from elfe_ems.web.plans import (
 )
 from elfe_ems.web.scores import score_forecasts
 
-DAY_S = 86_400
 VERDICT_ORDER = ("ok", "warning", "failed")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -115,12 +115,13 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
 
     @router.get("/health", tags=["health"])
     def health() -> HealthView:
-        """The checks of `ems doctor`, run now (they may take a few seconds: they reach the
-        measurement source and the weather providers)."""
+        """The stored facts of `ems doctor`: the EMS's databases, the age of every stored
+        input and the last round. They reach no source (only `ems doctor` contacts the
+        coordination database, the measurement source and the weather providers)."""
         now_s = time.time()
         checks = [
             CheckView(name=c.name, verdict=c.verdict, detail=c.detail)
-            for c in run_checks(settings, now_s)
+            for c in stored_checks(settings, now_s)
         ]
         worst = max((c.verdict for c in checks), key=VERDICT_ORDER.index, default="ok")
         return HealthView(checked_at=now_s, verdict=worst, checks=checks)

@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from elfe_ems.health import Verdict
 from elfe_ems.planner.scenario import DevicePlan, SolverInfo
+from elfe_ems.store.health import Verdict
 
 
 class Meta(BaseModel):

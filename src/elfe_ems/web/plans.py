@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy import RowMapping
 
 from elfe_ems.logtags import Tag
 from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
-from elfe_ems.round.replay import saved_plan_path
+from elfe_ems.store.run_files import saved_plan_path
 from elfe_ems.web.models import BalanceCurves, PlanView, RoundSummary
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,14 @@ class PlanUnavailable(LookupError):  # noqa: N818 - a state, reported as HTTP 40
     """A round whose plan cannot be shown; the message says why."""
 
 
-def _scenario_file(row: Mapping[str, Any], run_conditions_dir: Path) -> Path | None:
+def _scenario_file(row: RowMapping, run_conditions_dir: Path) -> Path | None:
     if not row["scenario_path"]:
         return None
     stored = Path(row["scenario_path"])
     return stored if stored.exists() else run_conditions_dir / stored.name
 
 
-def round_summary(row: Mapping[str, Any], run_conditions_dir: Path) -> RoundSummary:
+def round_summary(row: RowMapping, run_conditions_dir: Path) -> RoundSummary:
     """The API's view of a run-log row."""
     scenario = _scenario_file(row, run_conditions_dir)
     finished = row["finished_at"]
@@ -45,7 +46,7 @@ def round_summary(row: Mapping[str, Any], run_conditions_dir: Path) -> RoundSumm
     )
 
 
-def load_plan(row: Mapping[str, Any], run_conditions_dir: Path) -> Plan:
+def load_plan(row: RowMapping, run_conditions_dir: Path) -> Plan:
     """The plan file of a succeeded round; :class:`PlanUnavailable` when there is none."""
     scenario = _scenario_file(row, run_conditions_dir)
     if row["status"] != "succeeded" or scenario is None:
@@ -68,7 +69,7 @@ def _surplus(net_load_w: list[float]) -> list[float | None]:
     return [-value for value in net_load_w]
 
 
-def saved_curves(row: Mapping[str, Any], plan: Plan, run_conditions_dir: Path) -> BalanceCurves:
+def saved_curves(row: RowMapping, plan: Plan, run_conditions_dir: Path) -> BalanceCurves:
     """The balance before and after placing, from the round's scenario and plan files (the
     scenario missing or unreadable: no before curve, with a warning)."""
     scenario = _scenario_file(row, run_conditions_dir)

@@ -15,7 +15,7 @@ from elfe_ems.planner.devices.water_heater import WaterHeaterModel
 from elfe_ems.planner.scenario import AnyDeviceSpec, Scenario
 from elfe_ems.timegrid import Grid
 
-__all__ = ["MODELS", "Block", "DeviceModel", "SkipDevice", "Tag", "is_one_shot", "model_for"]
+__all__ = ["MODELS", "Block", "DeviceModel", "SkipDevice", "Tag", "model_for"]
 
 MODELS: dict[str, type[DeviceModel]] = {
     "machine": MachineModel,
@@ -26,11 +26,9 @@ MODELS: dict[str, type[DeviceModel]] = {
 }
 
 
-def model_for(spec: AnyDeviceSpec, grid: Grid, scenario: Scenario) -> DeviceModel:
-    """The model of one device; raises :class:`SkipDevice` when it cannot be planned."""
-    return MODELS[spec.type].from_scenario(spec, grid, scenario)
-
-
-def is_one_shot(device_type: str) -> bool:
-    """Whether a decision 1 starts the device once (``result_type`` 0) or applies per step."""
-    return MODELS[device_type].one_shot
+def model_for(
+    spec: AnyDeviceSpec, grid: Grid, scenario: Scenario, deadline: float | None = None
+) -> DeviceModel:
+    """The model of one device, prepared by ``deadline`` (a :func:`time.perf_counter`
+    instant; None: no limit); raises :class:`SkipDevice` when it cannot be planned."""
+    return MODELS[spec.type].from_scenario(spec, grid, scenario, deadline)

@@ -8,7 +8,9 @@ assembles the blocks and knows nothing of device types.
 
 Relaxations of impossible constraints happen in the model's constructor and are recorded as
 tagged warnings; a device whose data make no sense, or that cannot be planned in this horizon,
-raises :class:`SkipDevice`.
+raises :class:`SkipDevice`. A constructor that does expensive work (a thermostatic heater's
+least miss) bounds it by the ``deadline`` of :meth:`DeviceModel.from_scenario`, the planner's
+share of the solve's time limit, and falls back to a documented plan past it.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.logtags import Tag
+# explicit re-export (PEP 484 ``X as X``): the device modules take SkipDevice's Tag from here
+from elfe_ems.logtags import Tag as Tag  # noqa: PLC0414
 from elfe_ems.planner.scenario import DeviceSpec, Scenario
 from elfe_ems.timegrid import Grid
 
@@ -108,10 +111,6 @@ class Block:
 class DeviceModel(ABC):
     """A device's MILP block, decisions and power. Subclasses relax in ``__init__``."""
 
-    one_shot: ClassVar[bool]
-    """True when a decision 1 starts the device once (machine, EV: ``result_type`` 0); False
-    when the decisions are applied at every step (``result_type`` 1)."""
-
     def __init__(self, spec: DeviceSpec, grid: Grid) -> None:
         self.spec = spec
         self.grid = grid
@@ -129,22 +128,29 @@ class DeviceModel(ABC):
         zero without a previous plan."""
         if self.previous is None:
             return np.zeros(len(steps))
-        return (self.grid.steps + 1) * (1.0 - 2.0 * self.previous[steps])
+        # typed: indexing an untyped-dtype array by an array makes the stubs answer Any
+        cost: FloatArray = (self.grid.steps + 1) * (1.0 - 2.0 * self.previous[steps])
+        return cost
 
     @classmethod
-    def from_scenario(cls, spec: DeviceSpec, grid: Grid, scenario: Scenario) -> DeviceModel:
-        """The model of ``spec`` in ``scenario`` (override to read round-wide data)."""
-        del scenario
+    def from_scenario(
+        cls, spec: DeviceSpec, grid: Grid, scenario: Scenario, deadline: float | None = None
+    ) -> DeviceModel:
+        """The model of ``spec`` in ``scenario`` (override to read round-wide data), its
+        preparation done by ``deadline`` (a :func:`time.perf_counter` instant; None: no limit)
+        if it takes time."""
+        del scenario, deadline
         return cls(spec, grid)
 
     @property
     def type(self) -> str:
-        return self.spec.type  # type: ignore[attr-defined]
+        return self.spec.type
 
-    def warn(self, tag: Tag, text: str) -> None:
-        """Record a relaxation in the device's warnings and log it with its tag."""
+    def warn(self, tag: Tag, text: str, exc_info: bool = False) -> None:
+        """Record a relaxation in the device's warnings and log it with its tag (and, with
+        ``exc_info``, the exception being handled)."""
         self.warnings.append(f"{tag} {text}")
-        log.warning("%s device %s (%s): %s", tag, self.spec.id, self.type, text)
+        log.warning("%s device %s (%s): %s", tag, self.spec.id, self.type, text, exc_info=exc_info)
 
     @abstractmethod
     def block(self) -> Block:
@@ -207,7 +213,10 @@ def import_increase_wh(load_w: FloatArray, added: Sparse, step_h: float | FloatA
     base = load_w[added.row]
     delta = np.maximum(0.0, base + added.value) - np.maximum(0.0, base)
     if np.ndim(step_h):
-        return np.bincount(added.col, weights=delta * step_h[added.row], minlength=added.shape[1])
+        per_step_h = cast(FloatArray, step_h)  # ndim > 0: the array (mypy cannot narrow on it)
+        return np.bincount(
+            added.col, weights=delta * per_step_h[added.row], minlength=added.shape[1]
+        )
     return np.bincount(added.col, weights=delta, minlength=added.shape[1]) * step_h
 
 

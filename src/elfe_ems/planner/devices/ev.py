@@ -32,8 +32,6 @@ from elfe_ems.timegrid import Grid
 class EvModel(StartChoiceModel):
     """One charge start (see the module docstring)."""
 
-    one_shot = True
-
     def __init__(self, spec: EvSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         if spec.capacity_wh == 0:

@@ -30,8 +30,6 @@ from elfe_ems.timegrid import Grid
 class MachineModel(StartChoiceModel):
     """One cycle, one start (see the module docstring)."""
 
-    one_shot = True
-
     def __init__(self, spec: MachineSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         profile = np.asarray(spec.profile_w, dtype=float)

@@ -44,8 +44,6 @@ from elfe_ems.timegrid import Grid
 class PilotWireHeaterModel(DeviceModel):
     """Comfort/eco per step under owed-comfort and sliding-window rules."""
 
-    one_shot = False
-
     def __init__(self, spec: PilotWireHeaterSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         self.spec: PilotWireHeaterSpec = spec

@@ -26,10 +26,15 @@ miss budget).
   temperatures, their least cost and least miss, charging each interval the miss of its point
   nearest the band: every real trajectory stays inside one kept interval at no more cost and
   miss, so its least cost is a proven lower bound on every schedule's cost.
+
+Both take an optional ``deadline`` (a :func:`time.perf_counter` instant), checked at every
+step: past it they raise :class:`OutOfTime` (a heater's pre-computation within the solve's
+time limit); without one they run to the end.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +42,15 @@ import numpy as np
 from elfe_ems.planner.devices.base import FloatArray, IntArray
 
 TINY_K = 1e-12  # a bucket width for a band of zero width
+
+
+class OutOfTime(Exception):  # noqa: N818 - it is a control signal, not an error
+    """Raised when the ``deadline`` given to the programme passes before it ends."""
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise OutOfTime
 
 
 @dataclass(frozen=True)
@@ -58,7 +72,11 @@ class RoomDynamics:
     def miss_k(self, k: int, low_c: FloatArray, high_c: FloatArray) -> FloatArray:
         """Least miss of the band at the end of step k by a temperature within each interval
         ``[low_c, high_c]`` (a single temperature: ``low_c == high_c``) [K]."""
-        return np.maximum(0.0, self.low_c[k] - high_c) + np.maximum(0.0, low_c - self.high_c[k])
+        # typed: numpy's stubs answer Any for arithmetic on arrays of unspecified dtype
+        miss: FloatArray = np.maximum(0.0, self.low_c[k] - high_c) + np.maximum(
+            0.0, low_c - self.high_c[k]
+        )
+        return miss
 
 
 def _buckets(low_c: FloatArray, high_c: FloatArray, buckets: int) -> IntArray:
@@ -66,7 +84,8 @@ def _buckets(low_c: FloatArray, high_c: FloatArray, buckets: int) -> IntArray:
     ``buckets`` equal ones over the span of the states."""
     bottom = low_c.min()
     width = max((high_c.max() - bottom) / buckets, TINY_K)
-    return np.floor((low_c - bottom) / width).astype(np.int64)
+    bucket: IntArray = np.floor((low_c - bottom) / width).astype(np.int64)  # typed: stubs say Any
+    return bucket
 
 
 def cheapest_schedule(
@@ -75,16 +94,19 @@ def cheapest_schedule(
     buckets: int = 256,
     miss_cost: float = 0.0,
     max_miss: float = np.inf,
+    deadline: float | None = None,
 ) -> IntArray | None:
     """A schedule of least found cost ``sum(on_cost * u) + miss_cost * miss`` that keeps the
     room within the band and its slack, missing the band by at most ``max_miss`` in all; None
-    when the search loses every state (a band that only merged-away trajectories could hold)."""
+    when the search loses every state (a band that only merged-away trajectories could hold).
+    Raises :class:`OutOfTime` past ``deadline``."""
     steps = len(on_cost)
     temps = np.array([room.initial_c])
     costs = misses = np.zeros(1)
     parents: list[IntArray] = []
     heats: list[IntArray] = []
     for k in range(steps):
+        _check(deadline)
         rest = room.decay * temps + room.drive_c[k]
         size = len(temps)
         temps = np.concatenate([rest, rest + room.rise_k])
@@ -116,14 +138,17 @@ def cost_lower_bound(
     buckets: int = 256,
     miss_cost: float = 0.0,
     max_miss: float = np.inf,
+    deadline: float | None = None,
 ) -> float:
     """A proven lower bound on ``sum(on_cost * u) + miss_cost * miss`` over the schedules that
     keep the room within the band and its slack and miss the band by at most ``max_miss`` in
     all (``inf`` when none does). A merged interval keeps the least cost and the least miss of
-    its states: it is no worse than any of them on either."""
+    its states: it is no worse than any of them on either. Raises :class:`OutOfTime` past
+    ``deadline``."""
     lows = highs = np.array([room.initial_c])
     costs = misses = np.zeros(1)
     for k in range(len(on_cost)):
+        _check(deadline)
         low_rest = room.decay * lows + room.drive_c[k]
         high_rest = room.decay * highs + room.drive_c[k]
         bottom, top = room.kept_range_c(k)

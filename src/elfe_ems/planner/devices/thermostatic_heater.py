@@ -24,6 +24,16 @@ the fallback when that bound does not prove it). The community model then has mi
 amount, never infeasible, and the import stays the only objective (``[WARN_CONSTRAINT]`` with
 the miss). A reachable band is a hard constraint.
 
+Time budget
+-----------
+That settling runs when the model is built, within the ``deadline`` the planner gives (its
+share of the solve's time limit, see ``planner/core.py``): the dynamic programme stops at it,
+each MILP run gets the time left (at most :data:`LEAST_MISS_TIME_LIMIT_S`). Past it, or when
+that search fails, the least heating found so far stands (the thermostat's at worst, which the
+heuristic plan also publishes) and the band is missed by at most its miss: ``[WARN_CONSTRAINT]``
+when the time ran out, ``[WARN_IMPOSSIBLE]`` when the search failed. Without a deadline (a
+model built directly) it runs to the end, as with time to spare.
+
 Own search
 ----------
 The heater answers the planner's "cheapest schedule for this cost per step" and "a proven
@@ -34,14 +44,20 @@ schedules that keep within it.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from elfe_ems.planner.devices import thermal_dp
 from elfe_ems.planner.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
-from elfe_ems.planner.scenario import Scenario, ThermostaticHeaterSpec
+from elfe_ems.planner.scenario import DeviceSpec, Scenario, ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
+
+Columns = dict[str, Any]
+"""Column indices of each variable family of the heater's own MILP, and ``"n"``: their count."""
 
 MISS_TOLERANCE_K = 1e-5  # per step: a band held within this is held (floating-point noise)
 # The warning states the least miss in K·h to 0.01: a miss found within half of that of its
@@ -59,17 +75,27 @@ MISS_STEER = 1000.0
 class ThermostaticHeaterModel(DeviceModel):
     """On/off heating that keeps a room in its band (see the module docstring)."""
 
-    one_shot = False
-
     @classmethod
     def from_scenario(
-        cls, spec: ThermostaticHeaterSpec, grid: Grid, scenario: Scenario
+        cls,
+        spec: DeviceSpec,
+        grid: Grid,
+        scenario: Scenario,
+        deadline: float | None = None,
     ) -> ThermostaticHeaterModel:
-        return cls(spec, grid, np.asarray(scenario.outdoor_temp_c, dtype=float))
+        if not isinstance(spec, ThermostaticHeaterSpec):
+            raise TypeError(f"device {spec.id}: not a thermostatic heater")
+        return cls(spec, grid, np.asarray(scenario.outdoor_temp_c, dtype=float), deadline)
 
     def __init__(
-        self, spec: ThermostaticHeaterSpec, grid: Grid, outdoor_temp_c: FloatArray
+        self,
+        spec: ThermostaticHeaterSpec,
+        grid: Grid,
+        outdoor_temp_c: FloatArray,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline`` (a :func:`time.perf_counter` instant, None: no limit) bounds the
+        settling of a band the least-heating thermostat misses (see the module docstring)."""
         super().__init__(spec, grid)
         self.spec: ThermostaticHeaterSpec = spec
         self.decay = float(np.exp(-grid.step_s / (spec.r_k_per_w * spec.c_j_per_k)))
@@ -80,15 +106,42 @@ class ThermostaticHeaterModel(DeviceModel):
         self.least_heating = self._thermostat(self._lowest_holdable_c())
         self.miss_budget_k = 0.0
         if not self._holds_band(self.least_heating):
-            budget_k, proven = self._least_miss()  # may find that pre-heating holds the band
+            self._settle_band(deadline)
+
+    def _settle_band(self, deadline: float | None) -> None:
+        """Hold a band the least-heating thermostat misses, or settle its least miss
+        (:meth:`_least_miss`), by ``deadline``; past it, or if that search fails, keep the
+        least heating found so far (:meth:`_keep_found`)."""
+        try:
+            budget_k, proven = self._least_miss(deadline)  # may find pre-heating holds the band
+        except thermal_dp.OutOfTime:
+            self._keep_found(Tag.CONSTRAINT, "the time limit ran out")
+            return
+        except Exception:  # a plan must be published whatever the search does
+            self._keep_found(Tag.IMPOSSIBLE, "its search failed", exc_info=True)
+            return
         if not self._holds_band(self.least_heating):
             self.miss_budget_k = budget_k
             least = "the least possible" if proven else "the least found (not proven least)"
             self.warn(
                 Tag.CONSTRAINT,
                 f"comfort band out of reach: missed by {least}, "
-                f"{self.miss_budget_k * grid.step_h:.2f} K·h",
+                f"{self.miss_budget_k * self.grid.step_h:.2f} K·h",
             )
+
+    def _keep_found(self, tag: Tag, why: str, exc_info: bool = False) -> None:
+        """The fallback of an unsettled band: the least heating found so far stands (the
+        thermostat's at worst; the heuristic plan's too) and the band is missed by at most its
+        miss, so the block stays feasible and every plan the planner publishes is valid."""
+        if self._holds_band(self.least_heating):
+            return
+        self.miss_budget_k = self._total_miss_k(self.least_heating)
+        self.warn(
+            tag,
+            f"comfort band not settled ({why}): missed by the least found so far "
+            f"(not proven least), {self.miss_budget_k * self.grid.step_h:.2f} K·h",
+            exc_info=exc_info,
+        )
 
     def _lowest_holdable_c(self) -> FloatArray:
         """The lowest temperature at the end of each step from which heating flat out keeps
@@ -132,9 +185,10 @@ class ThermostaticHeaterModel(DeviceModel):
             return self._holds_band(decisions)
         return self._total_miss_k(decisions) <= self.miss_budget_k + MISS_TOLERANCE_K
 
-    def _least_miss(self) -> tuple[float, bool]:
+    def _least_miss(self, deadline: float | None = None) -> tuple[float, bool]:
         """Least total miss of the band [K·step] found, and whether it is proven least (within
-        :data:`LEAST_MISS_RESOLUTION_KH`). Sets ``least_heating`` to decisions that achieve it.
+        :data:`LEAST_MISS_RESOLUTION_KH`). Sets ``least_heating`` to decisions that achieve it
+        (the best found so far when it raises :class:`thermal_dp.OutOfTime` past ``deadline``).
 
         The dynamic programme (:mod:`thermal_dp`) first looks for the least heating that holds
         the band (a thermostat misses bands that only zig-zag heating holds); failing that, for
@@ -143,7 +197,9 @@ class ThermostaticHeaterModel(DeviceModel):
         bound does.
         """
         steps = self.grid.steps
-        holding = thermal_dp.cheapest_schedule(self._room(), np.ones(steps), DP_BUCKETS)
+        holding = thermal_dp.cheapest_schedule(
+            self._room(), np.ones(steps), DP_BUCKETS, deadline=deadline
+        )
         if holding is not None and self._holds_band(holding):
             self.least_heating = holding
             return 0.0, True
@@ -154,21 +210,26 @@ class ThermostaticHeaterModel(DeviceModel):
             room = self._room(slack_k=miss)
             budget = miss + MISS_TOLERANCE_K  # keeps the trajectory that achieves ``miss``
             if level < LEAST_MISS_SCHEDULE_LEVELS:
-                found = thermal_dp.cheapest_schedule(room, np.zeros(steps), buckets, 1.0, budget)
+                found = thermal_dp.cheapest_schedule(
+                    room, np.zeros(steps), buckets, 1.0, budget, deadline
+                )
                 if found is not None and self._total_miss_k(found) < miss:
                     self.least_heating, miss = found, self._total_miss_k(found)
-            least = thermal_dp.cost_lower_bound(room, np.zeros(steps), buckets, 1.0, budget)
+            least = thermal_dp.cost_lower_bound(
+                room, np.zeros(steps), buckets, 1.0, budget, deadline
+            )
             bound = max(bound, least)
             if miss - bound <= resolution_k:
                 return miss, True
-        return self._least_miss_milp(miss, bound, resolution_k)
+        return self._least_miss_milp(miss, bound, resolution_k, deadline)
 
     def _least_miss_milp(
-        self, miss: float, bound: float, resolution_k: float
+        self, miss: float, bound: float, resolution_k: float, deadline: float | None = None
     ) -> tuple[float, bool]:
         """:meth:`_least_miss` by HiGHS (with presolve, then without: its presolve has failed
         on some of these small models), from a ``miss`` found and a proven ``bound``, until
-        they are within ``resolution_k`` [K·step] or :data:`LEAST_MISS_TIME_LIMIT_S` a run."""
+        they are within ``resolution_k`` [K·step] or :data:`LEAST_MISS_TIME_LIMIT_S` a run,
+        or the time left to ``deadline`` if less (none left: :class:`thermal_dp.OutOfTime`)."""
         cols = self._columns(with_miss=True)
         matrix, lower, upper = self._rows(cols, with_switches=False)
         cost = np.zeros(cols["n"])
@@ -177,13 +238,18 @@ class ThermostaticHeaterModel(DeviceModel):
         integrality[cols["u"]] = 1
         col_lower, col_upper = self._bounds(cols)
         for presolve in (True, False):
+            time_limit_s = LEAST_MISS_TIME_LIMIT_S
+            if deadline is not None:
+                time_limit_s = min(time_limit_s, deadline - time.perf_counter())
+                if time_limit_s <= 0:
+                    raise thermal_dp.OutOfTime
             result = milp(
                 cost,
                 integrality=integrality,
                 bounds=Bounds(col_lower, col_upper),
                 constraints=LinearConstraint(matrix, lower, upper),
                 options={
-                    "time_limit": LEAST_MISS_TIME_LIMIT_S,
+                    "time_limit": time_limit_s,
                     "presolve": presolve,
                     "mip_rel_gap": resolution_k / miss,
                 },
@@ -200,15 +266,15 @@ class ThermostaticHeaterModel(DeviceModel):
                 return miss, True
         return miss, False
 
-    def _columns(self, with_miss: bool) -> dict:
+    def _columns(self, with_miss: bool) -> Columns:
         """Column indices of each variable family, and ``n`` the column count."""
         n = self.grid.steps
         names = ["u", "temp", "switch"] + (["low", "high"] if with_miss else [])
-        cols: dict = {name: np.arange(n) + i * n for i, name in enumerate(names)}
+        cols: Columns = {name: np.arange(n) + i * n for i, name in enumerate(names)}
         cols["n"] = len(names) * n
         return cols
 
-    def _bounds(self, cols: dict) -> tuple[FloatArray, FloatArray]:
+    def _bounds(self, cols: Columns) -> tuple[FloatArray, FloatArray]:
         lower = np.zeros(cols["n"])
         upper = np.ones(cols["n"])
         if "low" in cols:
@@ -220,7 +286,7 @@ class ThermostaticHeaterModel(DeviceModel):
         return lower, upper
 
     def _rows(
-        self, cols: dict, with_switches: bool
+        self, cols: Columns, with_switches: bool
     ) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
         """Dynamics, then the band with misses (if any), then switch counters (if asked)."""
         n = self.grid.steps

@@ -30,8 +30,6 @@ from elfe_ems.timegrid import Grid
 class WaterHeaterModel(StartChoiceModel):
     """One heating run in one window (see the module docstring)."""
 
-    one_shot = False  # the run's steps are switched on one by one
-
     def __init__(self, spec: WaterHeaterSpec, grid: Grid) -> None:
         super().__init__(spec, grid)
         if spec.energy_wh == 0:

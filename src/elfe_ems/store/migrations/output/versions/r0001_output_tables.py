@@ -1,4 +1,5 @@
-"""Output tables of spec elfe.md §3, with the planning method and the uniqueness of a plan.
+"""Output tables of spec docs/spec/elfe.md §3, with the planning method and the uniqueness of a
+plan.
 
 Revision ID: 0001
 Revises:

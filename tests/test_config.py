@@ -9,7 +9,9 @@ import pytest
 
 from elfe_ems.config import ConfigError, Settings, load_settings, mask_url, redact
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "config.toml"
+EXAMPLE = Path(__file__).parents[1] / "examples" / "config.toml"
+
+pytestmark = pytest.mark.usefixtures("isolated")
 EMBEDDED = "sqlite:///ems-data/ems.sqlite"
 
 

@@ -19,13 +19,16 @@ from acquisition_env import JobsEnv, new_env
 from coordination_rows import device
 from elfe_ems.cli import app
 from elfe_ems.db.engine import engine_for
-from elfe_ems.health import AGE_LIMITS_S, Check, healthy, run_checks
+from elfe_ems.jobs.probes import doctor_checks
 from elfe_ems.round.job import run_round
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
+from elfe_ems.store.health import AGE_LIMITS_S, Check, healthy
 
 NOW = int(time.time())  # the round log keeps the wall-clock time
-OPEN_METEO_ANSWER = Path(__file__).parents[1] / "weather" / "recorded" / "open_meteo_forecast.json"
+OPEN_METEO_ANSWER = (
+    Path(__file__).parents[1] / "sources" / "weather" / "recorded" / "open_meteo_forecast.json"
+)
 BALANCE_ITEM = 7
 
 
@@ -104,15 +107,15 @@ def verdicts(checks: list[Check]) -> dict[str, str]:
 
 
 def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None:
-    checks = run_checks(settings(env), NOW)
+    checks = doctor_checks(settings(env), NOW)
     assert set(verdicts(checks).values()) == {"ok"}, checks
     assert healthy(checks)
     assert [c.name for c in checks] == [
         "coordination database",
-        "store database",
-        "output database",
         "measurements (recorded measurements)",
         "weather provider",
+        "store database",
+        "output database",
         "forecast",
         "weather",
         "room temperatures",
@@ -125,16 +128,16 @@ def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None
 @pytest.mark.usefixtures("weather")
 def test_ages_make_warnings_then_failures(env: JobsEnv) -> None:
     warn_s, fail_s = AGE_LIMITS_S["forecast"]
-    later = verdicts(run_checks(settings(env), NOW - 300 + warn_s + 1))
+    later = verdicts(doctor_checks(settings(env), NOW - 300 + warn_s + 1))
     assert later["forecast"] == "warning"
-    much_later = verdicts(run_checks(settings(env), NOW - 300 + fail_s + 1))
+    much_later = verdicts(doctor_checks(settings(env), NOW - 300 + fail_s + 1))
     assert much_later["forecast"] == "failed"
     _, round_fail_s = AGE_LIMITS_S["last round"]
-    no_round = verdicts(run_checks(settings(env), time.time() + round_fail_s + 1))
+    no_round = verdicts(doctor_checks(settings(env), time.time() + round_fail_s + 1))
     assert no_round["last round"] == "failed"
     # the stalest room temperature decides
     warn_s, _ = AGE_LIMITS_S["room temperatures"]
-    assert verdicts(run_checks(settings(env), NOW - 120 + warn_s + 1))["room temperatures"] == (
+    assert verdicts(doctor_checks(settings(env), NOW - 120 + warn_s + 1))["room temperatures"] == (
         "warning"
     )
 
@@ -162,7 +165,7 @@ def test_a_failed_round_and_missing_sources_fail(
             }
         ],
     )
-    checks = {c.name: c for c in run_checks(broken, NOW)}
+    checks = {c.name: c for c in doctor_checks(broken, NOW)}
     assert checks["coordination database"].verdict == "failed"
     assert "no such table" in checks["coordination database"].detail
     assert checks["measurements (recorded measurements)"].detail.endswith(
@@ -177,7 +180,7 @@ def test_a_failed_round_and_missing_sources_fail(
 @pytest.mark.usefixtures("weather")
 def test_a_database_down_shows_no_password(env: JobsEnv) -> None:
     down = "postgresql://ems:s3cret-pw@127.0.0.1:1/ems"
-    checks = run_checks(settings(env, store_url=down, output_url=down), NOW)
+    checks = doctor_checks(settings(env, store_url=down, output_url=down), NOW)
     failed = {c.name: c.detail for c in checks if c.verdict == "failed"}
     assert {"store database", "output database", "store inputs"} <= set(failed)
     assert all("s3cret-pw" not in detail for detail in failed.values())

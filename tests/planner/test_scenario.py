@@ -1,7 +1,7 @@
 """Scenario and plan files: validation messages, read-back and the plan round-trip.
 
 Every invalid scenario must raise ScenarioError with one line per problem, each naming the
-device (``device <id> (<type>)``) and the field at fault (docs: scenario.py, spec/scenario.md).
+device (``device <id> (<type>)``) and the field at fault (docs: scenario.py, docs/spec/scenario.md).
 """
 
 from __future__ import annotations

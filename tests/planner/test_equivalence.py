@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 import oracle
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import Plan, parse_scenario
 
 OPTIONS = SolveOptions(time_limit_s=10, gap=0, peak_tolerance=0)  # the optimum itself

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from elfe_ems.round.inputs import PlanHistory, PublishedRow
-from elfe_ems.round.job import previous_decisions
+from elfe_ems.publish.in_force import PlanHistory, PublishedRow, previous_decisions
 from elfe_ems.timegrid import Grid
 
 R = 1_700_001_000  # a round start on the 900 s grid

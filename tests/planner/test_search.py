@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import elfe_ems.planner.search as search_module
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import parse_scenario
 
 VALLEY = [800.0, 800.0, 800.0, -1500.0, -1500.0, -1500.0, 800.0, 800.0, 800.0, 800.0]

@@ -1,4 +1,5 @@
-"""Is the EMS healthy? The checks of ``ems doctor`` and of the dashboard's Health page.
+"""Is the EMS healthy, from what it stored? The checks of the dashboard's Health page, and
+the part of ``ems doctor`` that reaches no source (:mod:`elfe_ems.jobs.probes` has the rest).
 
 Each check gives a verdict, ``ok``, ``warning`` (working, but look at it) or ``failed`` (the
 EMS cannot do its work, or works on data too old to trust), and one line that says why. A
@@ -23,18 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason
-from elfe_ems.jobs.measurement_access import open_source, source_name
-from elfe_ems.jobs.power_prediction import balance_item
-from elfe_ems.jobs.registry import JobError
-from elfe_ems.jobs.weather import first_forecast
-from elfe_ems.sources.coordination import equipement
-from elfe_ems.sources.measurements import MeasurementError
 from elfe_ems.store import migrate, tables
+from elfe_ems.timegrid import HOUR_S, MINUTE_S
 
 Verdict = Literal["ok", "warning", "failed"]
 
-MINUTE_S = 60
-HOUR_S = 3600
 
 AGE_LIMITS_S: dict[str, tuple[int, int]] = {
     "forecast": (20 * MINUTE_S, 2 * HOUR_S),
@@ -66,7 +60,7 @@ def _age_verdict(name: str, age_s: float) -> Verdict:
     return "ok" if age_s <= warn_s else "warning" if age_s <= fail_s else "failed"
 
 
-def _age_text(age_s: float) -> str:
+def age_text(age_s: float) -> str:
     if age_s < 2 * MINUTE_S:
         return f"{age_s:.0f} s"
     if age_s < 2 * HOUR_S:
@@ -79,14 +73,14 @@ def _age_check(name: str, newest_s: float | None, now_s: float) -> Check:
         return Check(name, "failed", "none stored")
     age_s = now_s - newest_s
     if age_s < -FUTURE_TOLERANCE_S:
-        return Check(name, "warning", f"{_age_text(-age_s)} in the future: is a clock wrong?")
-    return Check(name, _age_verdict(name, age_s), f"{_age_text(max(age_s, 0))} old")
+        return Check(name, "warning", f"{age_text(-age_s)} in the future: is a clock wrong?")
+    return Check(name, _age_verdict(name, age_s), f"{age_text(max(age_s, 0))} old")
 
 
 # --- databases ---------------------------------------------------------------------------
 
 
-def _database_check(
+def database_check(
     settings: Settings, database: str, probe: Callable[[Connection], Check]
 ) -> Check:
     """``probe`` on a connection to ``database``; a database error is a failure."""
@@ -108,36 +102,6 @@ def _schema_probe(database: migrate.Database) -> Callable[[Connection], Check]:
         return Check(name, "ok", f"reachable, schema at the latest revision ({head})")
 
     return probe
-
-
-def _coordination_probe(connection: Connection) -> Check:
-    devices = connection.execute(select(func.count()).select_from(equipement)).scalar_one()
-    return Check("coordination database", "ok", f"reachable, {devices} devices")
-
-
-# --- sources -----------------------------------------------------------------------------
-
-
-def _measurements_check(settings: Settings) -> Check:
-    name = f"measurements ({source_name(settings)})"
-    if not settings.measurements_url and not settings.zabbix_url:
-        return Check(name, "failed", "zabbix_url is not set (nor measurements_url)")
-    try:
-        with open_source(settings) as source:
-            item = balance_item(source, settings)
-    except (MeasurementError, JobError) as error:
-        return Check(name, "failed", str(error))
-    if item.last_clock is None:
-        return Check(name, "warning", f"balance item {item.item_id} has no value yet")
-    return Check(name, "ok", f"reachable, balance item {item.item_id} ({item.name})")
-
-
-def _weather_check(settings: Settings) -> Check:
-    try:
-        provider, points = first_forecast(settings)
-    except JobError as error:  # every provider failed
-        return Check("weather provider", "failed", str(error))
-    return Check("weather provider", "ok", f"{provider} answers ({len(points)} points)")
 
 
 # --- inputs and the last round ------------------------------------------------------------
@@ -183,7 +147,7 @@ def _last_round(connection: Connection, now_s: float) -> Check:
     if row is None:
         return Check("last round", "failed", "no round has run")
     age_s = now_s - float(row.started_at)
-    detail = f"{_age_text(age_s)} ago, {row.status}"
+    detail = f"{age_text(age_s)} ago, {row.status}"
     if row.status == "failed":
         return Check("last round", "failed", f"{detail}: {row.error}")
     if row.status == "running":
@@ -200,15 +164,14 @@ def _last_round(connection: Connection, now_s: float) -> Check:
     return Check("last round", verdict, detail)
 
 
-def run_checks(settings: Settings, now_s: float | None = None) -> list[Check]:
-    """Every check, in the order of the report (see the module docstring)."""
+def stored_checks(settings: Settings, now_s: float | None = None) -> list[Check]:
+    """The checks from what the EMS stored: its two databases (reachable, schema at the
+    latest revision), the age of every stored input and the last round. They reach no
+    source: the dashboard runs them on every request."""
     now = time.time() if now_s is None else now_s
     checks = [
-        _database_check(settings, "coordination", _coordination_probe),
-        _database_check(settings, "store", _schema_probe("store")),
-        _database_check(settings, "output", _schema_probe("output")),
-        _measurements_check(settings),
-        _weather_check(settings),
+        database_check(settings, "store", _schema_probe("store")),
+        database_check(settings, "output", _schema_probe("output")),
     ]
     try:
         with engine_for(settings.store_url) as store:

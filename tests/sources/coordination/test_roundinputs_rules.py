@@ -18,13 +18,12 @@ from hypothesis import strategies as st
 
 from elfe_ems.planner.devices.base import Tag
 from elfe_ems.planner.scenario import ComfortPeriod
+from elfe_ems.publish.in_force import PlanHistory, PublishedRow
 from elfe_ems.round import inputs as roundinputs
 from elfe_ems.round.inputs import (
     DEFAULT_CYCLE_W,
     Issue,
     Measurements,
-    PlanHistory,
-    PublishedRow,
     build_devices,
 )
 from elfe_ems.sources.coordination import (

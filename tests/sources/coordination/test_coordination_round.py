@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.devices.base import Tag
 from elfe_ems.planner.scenario import (
     ComfortPeriod,
@@ -26,12 +26,11 @@ from elfe_ems.planner.scenario import (
     ThermostaticHeaterSpec,
     WaterHeaterSpec,
 )
+from elfe_ems.publish.in_force import PlanHistory, PublishedRow
 from elfe_ems.round.inputs import (
     DEFAULT_CYCLE_W,
     Issue,
     Measurements,
-    PlanHistory,
-    PublishedRow,
     build_devices,
 )
 from elfe_ems.sources.coordination import read_coordination

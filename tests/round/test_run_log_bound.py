@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from elfe_ems.db.engine import make_engine
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import parse_scenario
 from elfe_ems.round import job as round_module
 from elfe_ems.store import migrate

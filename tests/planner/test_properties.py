@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import oracle
-from elfe_ems.planner import SolveOptions, solve
+from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import Plan, parse_scenario
 
 OPTIONS = SolveOptions(time_limit_s=10, gap=0)

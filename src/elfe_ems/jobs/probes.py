@@ -1,0 +1,58 @@
+"""The live probes of ``ems doctor``: the coordination database, the measurement source and
+the weather providers, contacted now. Only ``ems doctor`` runs them (the dashboard reads the
+stored facts of :mod:`elfe_ems.store.health`: it never reaches a source, nor spends the
+weather providers' quota)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection, func, select
+
+from elfe_ems.config import Settings
+from elfe_ems.jobs.measurement_access import open_source, source_name
+from elfe_ems.jobs.power_prediction import balance_item
+from elfe_ems.jobs.registry import JobError
+from elfe_ems.jobs.weather import first_forecast
+from elfe_ems.sources.coordination import equipement
+from elfe_ems.sources.measurements import MeasurementError
+from elfe_ems.store.health import Check, database_check, stored_checks
+
+
+def _coordination_probe(connection: Connection) -> Check:
+    devices = connection.execute(select(func.count()).select_from(equipement)).scalar_one()
+    return Check("coordination database", "ok", f"reachable, {devices} devices")
+
+
+def _measurements_check(settings: Settings) -> Check:
+    name = f"measurements ({source_name(settings)})"
+    if not settings.measurements_url and not settings.zabbix_url:
+        return Check(name, "failed", "zabbix_url is not set (nor measurements_url)")
+    try:
+        with open_source(settings) as source:
+            item = balance_item(source, settings)
+    except (MeasurementError, JobError) as error:
+        return Check(name, "failed", str(error))
+    if item.last_clock is None:
+        return Check(name, "warning", f"balance item {item.item_id} has no value yet")
+    return Check(name, "ok", f"reachable, balance item {item.item_id} ({item.name})")
+
+
+def _weather_check(settings: Settings) -> Check:
+    try:
+        provider, points = first_forecast(settings)
+    except JobError as error:  # every provider failed
+        return Check("weather provider", "failed", str(error))
+    return Check("weather provider", "ok", f"{provider} answers ({len(points)} points)")
+
+
+def doctor_checks(settings: Settings, now_s: float | None = None) -> list[Check]:
+    """Every check of ``ems doctor``, in the order of its report: the sources, contacted
+    now, then the stored facts (:func:`~elfe_ems.store.health.stored_checks`)."""
+    now = time.time() if now_s is None else now_s
+    return [
+        database_check(settings, "coordination", _coordination_probe),
+        _measurements_check(settings),
+        _weather_check(settings),
+        *stored_checks(settings, now),
+    ]
