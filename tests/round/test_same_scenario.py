@@ -38,7 +38,6 @@ from elfe_ems.timegrid import STEP_S, STEPS
 
 RENNES = Site(48.11, -1.68, "Europe/Paris")
 METHOD = "elfe-ems"
-PILOTED = 30  # equipement_pilote_ou_mesure_mode_id of a device the EMS plans
 
 
 def _programme_columns(programme: Programme) -> dict[str, Any]:
@@ -54,25 +53,24 @@ def _programme_columns(programme: Programme) -> dict[str, Any]:
 
 def _coordination_tables(rows: CoordinationRows) -> dict[str, list[dict[str, Any]]]:
     """``rows`` as the coordination database holds them (docs/spec/elfe.md §1)."""
-    tables: dict[str, list[dict[str, Any]]] = {}
+    last_on = {t.device_id: t.last_switched_on for t in rows.water_heaters}
+    tables: dict[str, list[dict[str, Any]]] = {
+        "equipement_pilote_ou_mesure": [
+            {
+                "id": d.device_id,
+                "equipement_pilote_ou_mesure_type_id": d.type_id,
+                "equipement_pilote_ou_mesure_mode_id": d.mode,
+                "nom_humain": f"device {d.device_id}",
+                "timestamp_derniere_mise_en_marche": last_on.get(d.device_id),
+            }
+            for d in rows.devices
+        ]
+    }
 
     def add(table: str, row: dict[str, Any]) -> None:
         tables.setdefault(table, []).append(row)
 
-    def device(device_id: int, type_id: int | None, last_on: int | None = None) -> None:
-        add(
-            "equipement_pilote_ou_mesure",
-            {
-                "id": device_id,
-                "equipement_pilote_ou_mesure_type_id": type_id,
-                "equipement_pilote_ou_mesure_mode_id": PILOTED,
-                "nom_humain": f"device {device_id}",
-                "timestamp_derniere_mise_en_marche": last_on,
-            },
-        )
-
     for m in rows.machines:
-        device(m.device_id, m.machine_type)
         add(
             "equipement_pilote_machine_generique",
             {
@@ -94,7 +92,6 @@ def _coordination_tables(rows: CoordinationRows) -> dict[str, list[dict[str, Any
             },
         )
     for t in rows.water_heaters:
-        device(t.device_id, t.machine_type, t.last_switched_on)
         add(
             "equipement_pilote_ballon_ecs",
             {
@@ -118,7 +115,6 @@ def _coordination_tables(rows: CoordinationRows) -> dict[str, list[dict[str, Any
                 },
             )
     for c in rows.evs:
-        device(c.device_id, c.machine_type)
         add(
             "equipement_pilote_vehicule_electrique_generique",
             {
@@ -137,7 +133,6 @@ def _coordination_tables(rows: CoordinationRows) -> dict[str, list[dict[str, Any
         {"id": model, "nom": f"model {model}"} for model in models
     ]
     for h in rows.thermostatic_heaters:
-        device(h.device_id, h.machine_type)
         add(
             "equipement_pilote_chauffage_asservi",
             {
@@ -153,7 +148,6 @@ def _coordination_tables(rows: CoordinationRows) -> dict[str, list[dict[str, Any
             },
         )
     for p in rows.pilot_wire_heaters:
-        device(p.device_id, p.machine_type)
         add(
             "equipement_pilote_chauffage_non_asservi",
             {

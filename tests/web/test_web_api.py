@@ -13,6 +13,8 @@ from sqlalchemy import delete
 from web_dataset import CURRENT_TYPES, EXPECTED_MAE_W, NOW, STEP, Dashboard, measured_w
 
 from elfe_ems.db.engine import engine_for
+from elfe_ems.round.accounting import reason_of
+from elfe_ems.sources.coordination import equipement
 from elfe_ems.store import migrate
 from elfe_ems.store.health import stored_checks
 from elfe_ems.store.tables import (
@@ -50,6 +52,15 @@ def test_the_current_plan_is_the_latest_successful_round(
     assert plan["balance"]["source"] == "published"
     assert plan["balance"]["before_w"] == [before[t] for t in times]
     assert plan["balance"]["after_w"] == [after[t] for t in times]
+    devices = plan["round"]["devices"]  # every device of the coordination database
+    assert devices["planned"] + devices["relaxed"] + devices["left_out"] == devices["total"]
+    assert devices["total"] == len(
+        dashboard.env.rows(equipement, dashboard.settings.coordination_url)
+    )
+    assert devices["relaxed_by_reason"] == {
+        "no cycle row (cycle id …)": [2, 3],  # repaired rows
+        reason_of(warned[41][0]): [41],  # the planner's relaxation
+    }
 
 
 def test_a_round_plan_comes_with_the_curves_of_its_files(

@@ -119,6 +119,16 @@ def test_the_plan_page_draws_every_device_and_filters_by_type(page: Page, base_u
     assert _series(page, "devices") == len(CURRENT_TYPES)  # the table filter only
 
 
+def test_the_plan_page_accounts_for_every_device(page: Page, base_url: str) -> None:
+    _load(page, f"{base_url}/")
+    assert page.is_visible("#accounting")
+    total = page.text_content("#accounting-total") or ""
+    assert total.endswith("left out."), total
+    counts = [int(c) for c in page.locator("#accounting-table tbody td.num").all_text_contents()]
+    assert sum(counts) == int(total.split(" ", 1)[0])
+    assert sum(counts) >= len(CURRENT_TYPES)
+
+
 def test_the_rounds_page_opens_a_round_plan(
     page: Page, base_url: str, dashboard: Dashboard
 ) -> None:

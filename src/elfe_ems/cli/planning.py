@@ -17,6 +17,7 @@ from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_
 from elfe_ems.config import Settings
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
+from elfe_ems.round.accounting import Accounting, Outcome
 from elfe_ems.round.job import RoundError, run_round
 from elfe_ems.round.replay import replay
 from elfe_ems.round.tariff import Objective, Tariff, solve_options
@@ -139,6 +140,7 @@ def run_command(
     except RoundError as error:
         raise fail(f"round not run, nothing published: {error}", 1) from None
     print_summary(outcome.plan, outcome.stats)
+    print_accounting(outcome.accounting)
     stale = {name: age for name, age in outcome.input_ages_s.items() if age}
     console.print(
         f"{outcome.rows_published} plan rows published from round start "
@@ -228,3 +230,20 @@ def print_summary(plan: Plan, stats: SolveStats) -> None:
         f"{stats.n_rows:,} rows, {stats.n_nonzeros:,} non-zeros)",
         highlight=False,
     )
+
+
+def print_accounting(accounting: Accounting | None) -> None:
+    """Every device of the coordination database: planned, relaxed or left out, by reason."""
+    if accounting is None:
+        return
+    problems = {d.device_id for d in accounting.problems}
+    table = Table(title=f"Every device of the coordination database ({len(accounting.devices)})")
+    for column in ("outcome", "reason", "devices", "ids"):
+        table.add_column(column, justify="right" if column == "devices" else "left")
+    table.add_row("planned as asked", "", str(len(accounting.of(Outcome.PLANNED))), "")
+    for outcome in (Outcome.RELAXED, Outcome.LEFT_OUT):
+        for reason, ids in accounting.by_reason(outcome).items():
+            shown = ", ".join(map(str, ids[:8])) + (", …" if len(ids) > 8 else "")
+            style = "yellow" if problems.intersection(ids) else ""
+            table.add_row(str(outcome), escape(reason), str(len(ids)), shown, style=style)
+    console.print(table)

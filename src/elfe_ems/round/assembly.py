@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from elfe_ems.planner.scenario import AnyDeviceSpec, Scenario
 from elfe_ems.publish.in_force import PlanHistory, previous_decisions
-from elfe_ems.round.inputs import Issue, Measurements, build_devices
+from elfe_ems.round.inputs import BuiltDevices, Measurements, build_devices
 from elfe_ems.sources.coordination import CoordinationRows
 from elfe_ems.timegrid import Grid
 
@@ -44,10 +44,11 @@ class RoundInputs:
 
 def assemble_scenario(
     inputs: RoundInputs, grid: Grid, zone: ZoneInfo
-) -> tuple[Scenario, list[Issue]]:
+) -> tuple[Scenario, BuiltDevices]:
     """The round's scenario on ``grid`` (``zone``: the territory's time zone, for the
-    programmes and the daily windows), and the devices' issues (repaired or left out)."""
-    specs, issues = build_devices(
+    programmes and the daily windows), and what the spec's rules gave: the devices' issues
+    (repaired or left out) and why each device without a spec was left out."""
+    built = build_devices(
         inputs.rows, grid, zone, inputs.history, inputs.measurements, inputs.thermal_models
     )
     scenario = Scenario(
@@ -60,9 +61,9 @@ def assemble_scenario(
             if inputs.measurements.outdoor_temp_c is None
             else [float(c) for c in inputs.measurements.outdoor_temp_c]
         ),
-        devices=[with_plan_in_force(spec, inputs.in_force, grid) for spec in specs],
+        devices=[with_plan_in_force(spec, inputs.in_force, grid) for spec in built.specs],
     )
-    return scenario, issues
+    return scenario, built
 
 
 def with_plan_in_force(spec: AnyDeviceSpec, in_force: PlanHistory, grid: Grid) -> AnyDeviceSpec:

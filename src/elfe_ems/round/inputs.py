@@ -179,18 +179,44 @@ class Issue:
         return f"{self.tag} device {self.device_id} ({self.kind}): {self.text}"
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """Why a device of the coordination rows is not in the round's scenario. ``tag`` is None
+    for a device with nothing to plan now (already started, resting), else the tag of the
+    problem met (its issue says more)."""
+
+    kind: str  # the scenario device type
+    tag: Tag | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class BuiltDevices:
+    """What :func:`build_devices` gives: the specs by device id, the issues met, and why each
+    device of the rows without a spec was left out, by device id."""
+
+    specs: list[AnyDeviceSpec]
+    issues: list[Issue]
+    left_out: dict[int, LeftOut]
+
+
 class _Notes:
-    """The issues of one device, each logged as it is added."""
+    """The issues of one device, each logged as it is added, and why it is left out (if)."""
 
     def __init__(self, device_id: int, kind: str) -> None:
         self.device_id = device_id
         self.kind = kind
         self.issues: list[Issue] = []
+        self.left_out: LeftOut | None = None
 
     def add(self, tag: Tag, text: str) -> None:
         issue = Issue(self.device_id, self.kind, tag, text)
         log.warning("%s", issue)
         self.issues.append(issue)
+
+    def leave_out(self, tag: Tag | None, reason: str) -> None:
+        """The device is not planned this round (``tag`` None: nothing to plan now)."""
+        self.left_out = LeftOut(self.kind, tag, reason)
 
 
 def build_devices(
@@ -200,8 +226,9 @@ def build_devices(
     history: PlanHistory,
     measurements: Measurements,
     thermal_models: Mapping[int, tuple[float, float]],
-) -> tuple[list[AnyDeviceSpec], list[Issue]]:
-    """The device specs of the round, by device id, and the issues met (see the module doc).
+) -> BuiltDevices:
+    """The device specs of the round, by device id, the issues met and why each device left
+    out is (see the module doc).
 
     ``thermal_models`` maps a ``modele_thermique_id`` to ``(R [K/W], C [J/K])``.
     """
@@ -215,6 +242,7 @@ def build_devices(
     ]
     specs: list[AnyDeviceSpec] = []
     issues: list[Issue] = []
+    left_out: dict[int, LeftOut] = {}
     described: dict[int, str] = {}
     for kind, kind_rows, make in kinds:
         for row in kind_rows:
@@ -230,9 +258,13 @@ def build_devices(
                 spec = _build_one(make, row, notes)
                 if spec is not None:
                     specs.append(spec)
+                else:
+                    left_out[row.device_id] = notes.left_out or LeftOut(
+                        kind, None, "nothing to plan now"
+                    )
             issues += notes.issues
     specs.sort(key=attrgetter("id"))
-    return specs, issues
+    return BuiltDevices(specs, issues, left_out)
 
 
 def _build_one(
@@ -243,9 +275,11 @@ def _build_one(
         return make(row, notes)
     except SkipDevice as skip:
         notes.add(skip.tag, f"{skip.reason}: not planned")
+        notes.leave_out(skip.tag, skip.summary)
     except (ValueError, ArithmeticError) as error:  # e.g. pydantic's ValidationError
         reason = "; ".join(str(error).splitlines())
         notes.add(Tag.IMPOSSIBLE, f"unusable data ({reason}): not planned")
+        notes.leave_out(Tag.IMPOSSIBLE, "unusable data")
     return None
 
 
@@ -262,7 +296,7 @@ def _quantity(value: float | None, column: str) -> float:
     if value is None:
         raise SkipDevice(Tag.DATABASE, f"{column} is NULL")
     if not (math.isfinite(value) and value >= 0):
-        raise SkipDevice(Tag.IMPOSSIBLE, f"{column} is {value:g}")
+        raise SkipDevice(Tag.IMPOSSIBLE, f"{column} is {value:g}", f"{column} out of range")
     return value
 
 
@@ -311,11 +345,12 @@ class _Builder:
         self.thermal_models = thermal_models
         self.days = local_days(grid, tz)
 
-    def _started_now(self, device_id: int) -> bool:
+    def _started_now(self, device_id: int, notes: _Notes) -> bool:
         """Whether commande is applying a non-zero decision in the step in progress."""
         now = self.grid.round_start - self.grid.step_s
         if self.history.applied_decision(device_id, now, self.grid.step_s):
             log.info("device %s: started by the previous plan, not planned again", device_id)
+            notes.leave_out(None, "started by the plan in force")
             return True
         return False
 
@@ -327,7 +362,7 @@ class _Builder:
     # machine ---------------------------------------------------------------------------
 
     def machine(self, row: MachineRow, notes: _Notes) -> MachineSpec | None:
-        if self._started_now(row.device_id):
+        if self._started_now(row.device_id, notes):
             return None
         profile, origin = self._profile(row, notes)
         if not row.cycle_found:
@@ -377,7 +412,7 @@ class _Builder:
     # water heater ----------------------------------------------------------------------
 
     def water_heater(self, row: WaterHeaterRow, notes: _Notes) -> WaterHeaterSpec | None:
-        if self._started_now(row.device_id) or self._resting(row, notes):
+        if self._started_now(row.device_id, notes) or self._resting(row, notes):
             return None
         power = _quantity(row.power_w, "puissance_chauffe")
         windows = self._off_peak_windows(row, notes)
@@ -409,6 +444,7 @@ class _Builder:
                 row.device_id,
                 (start - last_on) / 3600,
             )
+            notes.leave_out(None, "switched on less than 12 h ago")
             return True
         return False
 
@@ -438,6 +474,7 @@ class _Builder:
                 Tag.DATABASE,
                 f"no usable energy measured (power item {item}: {_shown(measured)}) and no usable "
                 f"tank volume ({_shown(volume)} L)",
+                "no usable energy measured and no usable tank volume",
             )
         energy = volume * FULL_REHEAT_WH_PER_L
         notes.add(
@@ -451,7 +488,7 @@ class _Builder:
     # EV --------------------------------------------------------------------------------
 
     def ev(self, row: EvRow, notes: _Notes) -> EvSpec | None:
-        if self._started_now(row.device_id):
+        if self._started_now(row.device_id, notes):
             return None
         power = _quantity(row.power_w, "puissance_de_charge")
         capacity = _quantity(row.capacity_wh, "capacite_de_batterie")
@@ -530,9 +567,15 @@ class _Builder:
         """``(R [K/W], C [J/K])`` of the heater's model, or the device is skipped."""
         model = None if model_id is None else self.thermal_models.get(model_id)
         if model is None:
-            raise SkipDevice(Tag.IMPOSSIBLE, f"unknown thermal model {model_id}")
+            raise SkipDevice(
+                Tag.IMPOSSIBLE, f"unknown thermal model {model_id}", "unknown thermal model"
+            )
         if not all(math.isfinite(v) and v > 0 for v in model):
-            raise SkipDevice(Tag.IMPOSSIBLE, f"thermal model {model_id} has R, C = {model}")
+            raise SkipDevice(
+                Tag.IMPOSSIBLE,
+                f"thermal model {model_id} has R, C = {model}",
+                "unusable thermal model",
+            )
         return model
 
     @staticmethod
@@ -544,7 +587,9 @@ class _Builder:
         low, high = ROOM_SETPOINT_RANGE_C
         if not low <= celsius <= high:  # also false for NaN
             raise SkipDevice(
-                Tag.IMPOSSIBLE, f"{column} {value_dk:g} dK ({celsius:g} °C) is not a room setpoint"
+                Tag.IMPOSSIBLE,
+                f"{column} {value_dk:g} dK ({celsius:g} °C) is not a room setpoint",
+                f"{column} is not a room setpoint",
             )
         return celsius
 

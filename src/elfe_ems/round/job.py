@@ -34,10 +34,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, error_reason
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.logtags import Tag
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
-from elfe_ems.planner.scenario import Plan, Scenario, write_model
+from elfe_ems.planner.scenario import Plan, write_model
 from elfe_ems.publish.in_force import plan_history
 from elfe_ems.publish.output_tables import publish
+from elfe_ems.round.accounting import Accounting, Outcome, account
 from elfe_ems.round.assembly import RoundInputs, assemble_scenario
 from elfe_ems.round.inputs import Measurements
 from elfe_ems.round.tariff import Tariff, solve_options
@@ -87,6 +89,7 @@ class RoundOutcome:
     scenario_path: Path
     input_ages_s: dict[str, int | None]
     issues: list[str] = field(default_factory=list)
+    accounting: Accounting | None = None  # every device of the coordination database
 
 
 def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
@@ -163,7 +166,8 @@ def _plan_and_publish(
     store: Engine,
     output: Engine,
 ) -> RoundOutcome:
-    scenario, ages, issues = _scenario(settings, grid, coordination, store, output)
+    inputs, ages = _read_inputs(settings, grid, coordination, store, output)
+    scenario, built = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
     folder = settings.run_conditions_dir
     folder.mkdir(parents=True, exist_ok=True)
     saved_scenario = scenario_path(folder, grid.round_start, settings.planning_method)
@@ -180,7 +184,33 @@ def _plan_and_publish(
         plan.import_wh_asap,
         plan.solver.status,
     )
-    return RoundOutcome(plan, stats, published, saved_scenario, ages, issues)
+    accounting = account(inputs.rows, built, plan)
+    _log_accounting(accounting)
+    issues = [str(issue) for issue in built.issues]
+    return RoundOutcome(plan, stats, published, saved_scenario, ages, issues, accounting)
+
+
+def _log_accounting(accounting: Accounting) -> None:
+    """One line for the devices of the round, one ``[WARN_IGNORED]`` line per reason for
+    the devices left out for a problem."""
+    log.info(
+        "devices: %d in the coordination database, %d planned, %d relaxed, %d left out",
+        len(accounting.devices),
+        len(accounting.of(Outcome.PLANNED)),
+        len(accounting.of(Outcome.RELAXED)),
+        len(accounting.of(Outcome.LEFT_OUT)),
+    )
+    problems = [d.device_id for d in accounting.problems]
+    for reason, ids in accounting.by_reason(Outcome.LEFT_OUT).items():
+        left = [i for i in ids if i in problems]
+        if left:
+            log.warning(
+                "%s %d devices left out of the round: %s (devices %s)",
+                Tag.IGNORED,
+                len(left),
+                reason,
+                ", ".join(map(str, left)),
+            )
 
 
 def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOptions:
@@ -194,15 +224,6 @@ def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOpti
     return solve_options(
         budget_s, settings.gap, grid, settings.objective, tariff, settings.peak_tolerance
     )
-
-
-def _scenario(
-    settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
-) -> tuple[Scenario, dict[str, int | None], list[str]]:
-    """The round's frozen inputs, the age of each [s], and the devices' issues."""
-    inputs, ages = _read_inputs(settings, grid, coordination, store, output)
-    scenario, issues = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
-    return scenario, ages, [str(issue) for issue in issues]
 
 
 def _read_inputs(
@@ -276,6 +297,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str)
                 devices_planned=sum(d.status == "planned" for d in plan.devices),
                 devices_skipped=sum(d.status == "skipped" for d in plan.devices),
                 input_ages_s=outcome.input_ages_s,
+                devices=None if outcome.accounting is None else outcome.accounting.to_json(),
                 scenario_path=str(outcome.scenario_path),
             )
         )

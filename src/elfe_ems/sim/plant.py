@@ -43,6 +43,7 @@ from elfe_ems.sim.synthetic import Programme
 from elfe_ems.sim.world import CarRequest, MachineRequest, World
 from elfe_ems.sources.coordination import (
     CoordinationRows,
+    DeviceEntry,
     EvRow,
     MachineRow,
     OffPeakWindowRow,
@@ -227,6 +228,9 @@ class Plant:
             evs=evs,
             thermostatic_heaters=rooms,
             pilot_wire_heaters=pilots,
+            devices=tuple(
+                DeviceEntry(d.id, d.type_id, d.mode) for d in self.world.community.devices()
+            ),
         )
 
     def measurements(self, time_s: int, outdoor_temp_c: list[float]) -> Measurements:

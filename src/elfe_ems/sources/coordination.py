@@ -255,6 +255,16 @@ class PilotWireHeaterRow:
 
 
 @dataclass(frozen=True)
+class DeviceEntry:
+    """A device of ``equipement_pilote_ou_mesure``, whatever its mode: what a round accounts
+    for (planned, relaxed or left out, and why)."""
+
+    device_id: int
+    type_id: int | None  # equipement_pilote_ou_mesure_type_id
+    mode: int | None  # equipement_pilote_ou_mesure_mode_id (30: piloted)
+
+
+@dataclass(frozen=True)
 class CoordinationRows:
     """Every piloted device of the coordination database, by kind, each kind by device id."""
 
@@ -263,13 +273,15 @@ class CoordinationRows:
     evs: tuple[EvRow, ...] = ()
     thermostatic_heaters: tuple[ThermostaticHeaterRow, ...] = ()
     pilot_wire_heaters: tuple[PilotWireHeaterRow, ...] = ()
+    devices: tuple[DeviceEntry, ...] = ()  # every device of the database, in any mode
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
 def read_coordination(bind: Connection | Engine) -> CoordinationRows:
-    """Every device in mode 30, read by column name.
+    """Every device in mode 30, read by column name, and the list of every device in any mode
+    (:attr:`CoordinationRows.devices`).
 
     With an :class:`~sqlalchemy.Engine`, one connection is opened for the five reads and closed
     after; a :class:`~sqlalchemy.Connection` is used as it is (its transaction is the caller's).
@@ -287,6 +299,18 @@ def read_coordination(bind: Connection | Engine) -> CoordinationRows:
         pilot_wire_heaters=tuple(
             _pilot_wire(r) for r in _rows(bind, _piloted(chauffage_non_asservi))
         ),
+        devices=_devices(bind),
+    )
+
+
+def _devices(connection: Connection) -> tuple[DeviceEntry, ...]:
+    query = select(
+        equipement.c.id,
+        equipement.c.equipement_pilote_ou_mesure_type_id,
+        equipement.c.equipement_pilote_ou_mesure_mode_id,
+    ).order_by(equipement.c.id)
+    return tuple(
+        DeviceEntry(int(r[0]), _int(r[1]), _int(r[2])) for r in connection.execute(query).all()
     )
 
 

@@ -161,6 +161,18 @@ def _last_round(connection: Connection, now_s: float) -> Check:
             verdict = "warning"
     if row.solver_status == "heuristic" and verdict == "ok":
         verdict = "warning"
+    devices = row.devices or {}
+    if devices:
+        detail += (
+            f"; devices: {devices['planned']} planned, {devices['relaxed']} relaxed, "
+            f"{devices['left_out']} left out of {devices['total']}"
+        )
+        by_reason = devices["left_out_by_reason"]
+        problems = [f"{len(by_reason[r])} left out: {r}" for r in devices["problem_reasons"]]
+        if problems:
+            detail += " (" + "; ".join(problems) + ")"
+            if verdict == "ok":
+                verdict = "warning"
     return Check("last round", verdict, detail)
 
 

@@ -278,6 +278,8 @@ run_log = Table(
     Column("scenario_path", Text),  # the scenario file saved for replay
     Column("error", Text),  # why the round failed
     Column("lower_bound_wh", Double),  # proven lower bound on the import [Wh] (gap's reference)
+    # every device of the coordination database: counts, ids by reason (round/accounting.py)
+    Column("devices", JSON),
     CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in RUN_STATUSES) + ")", name="status"),
     Index(None, "round_start"),
 )

@@ -22,6 +22,20 @@ class Meta(BaseModel):
     planning_method: str = Field(description="The planning method whose rounds are shown.")
 
 
+class DeviceCounts(BaseModel):
+    """Every device of the coordination database in one round (``round/accounting.py``):
+    ``planned + relaxed + left_out = total``."""
+
+    total: int = Field(description="Devices in the coordination database.")
+    planned: int = Field(description="Planned as asked.")
+    relaxed: int = Field(description="Planned with a wish relaxed (see the device's warnings).")
+    left_out: int = Field(description="Not planned in this round.")
+    left_out_for_a_problem: int = Field(description="Left out for bad or missing data.")
+    relaxed_by_reason: dict[str, list[int]] = Field(description="Device ids by relaxation.")
+    left_out_by_reason: dict[str, list[int]] = Field(description="Device ids by reason.")
+    problem_reasons: list[str] = Field(description="The reasons that are problems.")
+
+
 class RoundSummary(BaseModel):
     """One attempt at a round, as the run log has it."""
 
@@ -43,6 +57,9 @@ class RoundSummary(BaseModel):
     devices_skipped: int | None
     input_ages_s: dict[str, int | None] | None = Field(
         description="Age of each input at the round start [s]."
+    )
+    devices: DeviceCounts | None = Field(
+        default=None, description="Every device accounted for (null for older rounds)."
     )
     error: str | None = Field(description="Why the round failed.")
     plan_available: bool = Field(description="Whether the round's plan file can be opened.")

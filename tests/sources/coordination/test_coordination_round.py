@@ -288,7 +288,8 @@ def _rounded(value: Any) -> Any:
 @pytest.fixture(scope="module")
 def built(coordination_engine: Engine) -> tuple[list, list[Issue]]:
     rows = read_coordination(coordination_engine)
-    return build_devices(rows, GRID, PARIS, HISTORY, MEASUREMENTS, THERMAL_MODELS)
+    built = build_devices(rows, GRID, PARIS, HISTORY, MEASUREMENTS, THERMAL_MODELS)
+    return built.specs, built.issues
 
 
 def test_specs_are_exactly_the_expected_ones(built: tuple[list, list[Issue]]) -> None:
@@ -319,7 +320,7 @@ def test_issues_are_logged_with_their_tag_first(
 ) -> None:
     rows = read_coordination(coordination_engine)
     with caplog.at_level(logging.INFO, logger="elfe_ems.round.inputs"):
-        _, issues = build_devices(rows, GRID, PARIS, HISTORY, MEASUREMENTS, THERMAL_MODELS)
+        issues = build_devices(rows, GRID, PARIS, HISTORY, MEASUREMENTS, THERMAL_MODELS).issues
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [str(i) for i in issues]
     assert all(w.startswith(str(i.tag)) for w, i in zip(warnings, issues, strict=True))

@@ -98,7 +98,7 @@ MEASURED = Measurements(
 def _build(
     *, history: PlanHistory | None = None, measured: Measurements = MEASURED, **rows: tuple
 ) -> tuple[list, list[Issue]]:
-    return build_devices(
+    built = build_devices(
         CoordinationRows(**rows),
         GRID,
         PARIS,
@@ -106,6 +106,7 @@ def _build(
         measured,
         {1: (0.00457, 2_835_616.0)},
     )
+    return built.specs, built.issues
 
 
 def _row(first_valid: int, *ones: int) -> PublishedRow:

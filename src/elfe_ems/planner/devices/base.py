@@ -37,10 +37,12 @@ IntArray = np.ndarray
 class SkipDevice(Exception):  # noqa: N818 - it is a control signal, not an error
     """Raised while preparing a device that cannot be planned in this round."""
 
-    def __init__(self, tag: Tag, reason: str) -> None:
+    def __init__(self, tag: Tag, reason: str, summary: str | None = None) -> None:
         super().__init__(reason)
         self.tag = tag
         self.reason = reason
+        self.summary = reason if summary is None else summary
+        """The reason without its values, to count devices by reason (default: ``reason``)."""
 
 
 @dataclass(frozen=True)

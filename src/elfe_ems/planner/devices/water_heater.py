@@ -35,7 +35,11 @@ class WaterHeaterModel(StartChoiceModel):
         if spec.energy_wh == 0:
             raise SkipDevice(Tag.IGNORED, "no energy to deliver")
         if spec.power_w == 0:
-            raise SkipDevice(Tag.IMPOSSIBLE, f"{spec.energy_wh:g} Wh to deliver with 0 W of power")
+            raise SkipDevice(
+                Tag.IMPOSSIBLE,
+                f"{spec.energy_wh:g} Wh to deliver with 0 W of power",
+                "energy to deliver with 0 W of power",
+            )
         windows = self._windows_in_horizon(spec, grid)
         if not windows:
             raise SkipDevice(Tag.IGNORED, "no heating window within the horizon")

@@ -62,8 +62,43 @@ function summary(plan) {
     card("Saved", f.kwh(saved), share.trim() || null),
     card("Solver", plan.solver.status,
       `gap ${f.pct(plan.solver.gap)}, solved in ${f.seconds(plan.solver.solve_ms / 1000)}`),
-    card("Devices", `${plan.devices.length} planned`, `${plan.devices.filter((d) => d.warnings.length).length} with warnings${skipped}`),
+    devicesCard(plan, round, skipped),
   );
+  accounting(round.devices);
+}
+
+function devicesCard(plan, round, skipped) {
+  const counts = round.devices;
+  if (!counts) {  // a round logged before devices were accounted for
+    return card("Devices", `${plan.devices.length} planned`,
+      `${plan.devices.filter((d) => d.warnings.length).length} with warnings${skipped}`);
+  }
+  const problems = counts.left_out_for_a_problem
+    ? `, ${counts.left_out_for_a_problem} of them for a problem` : "";
+  return card("Devices", `${counts.planned + counts.relaxed} of ${counts.total} planned`,
+    `${counts.relaxed} relaxed, ${counts.left_out} left out${problems}`);
+}
+
+function accounting(counts) {
+  const section = document.getElementById("accounting");
+  section.hidden = !counts;
+  if (!counts) return;
+  const problems = new Set(counts.problem_reasons);
+  const ids = (list) => list.slice(0, 12).join(", ") + (list.length > 12 ? ", …" : "");
+  const row = (outcome, reason, count, list, problem) => ems.el("tr", { class: problem ? "problem" : "" },
+    ems.el("td", {}, outcome), ems.el("td", {}, reason || "—"),
+    ems.el("td", { class: "num" }, count), ems.el("td", {}, ids(list)));
+  const rows = [
+    row("planned as asked", "", counts.planned, [], false),
+    ...Object.entries(counts.relaxed_by_reason).map(([r, l]) => row("relaxed", r, l.length, l, false)),
+    ...Object.entries(counts.left_out_by_reason)
+      .map(([r, l]) => row("left out", r, l.length, l, problems.has(r))),
+  ];
+  ems.table(document.getElementById("accounting-table"),
+    [["Outcome"], ["Reason"], ["Devices", "num"], ["Ids"]], rows);
+  document.getElementById("accounting-total").textContent =
+    `${counts.total} devices in the coordination database: ${counts.planned} planned as asked, ` +
+    `${counts.relaxed} relaxed, ${counts.left_out} left out.`;
 }
 
 function balanceChart(plan, times) {

@@ -53,8 +53,9 @@ function roundsTable(rounds) {
       ems.el("td", {}, r.solver_status ?? "—"),
       ems.el("td", { class: "num" }, f.pct(r.gap)),
       ems.el("td", { class: "num" }, f.seconds(r.duration_s)),
-      ems.el("td", { class: "num" }, r.devices_planned == null ? "—"
-        : `${r.devices_planned} / ${r.devices_skipped}`),
+      ems.el("td", { class: "num" }, r.devices
+        ? `${r.devices.planned + r.devices.relaxed} / ${r.devices.left_out}`
+        : r.devices_planned == null ? "—" : `${r.devices_planned} / ${r.devices_skipped}`),
       ems.el("td", { class: "num" }, f.kwh(r.import_wh)),
       ems.el("td", { class: "num" }, f.kwh(r.import_wh_asap)),
       ems.el("td", { class: "num" }, saved),
@@ -63,7 +64,7 @@ function roundsTable(rounds) {
   });
   ems.table(document.getElementById("rounds-table"), [
     ["Id", "num"], ["Round start"], ["Run at"], ["Status"], ["Solver"], ["Gap", "num"],
-    ["Time", "num"], ["Planned / skipped", "num"], ["Import", "num"],
+    ["Time", "num"], ["Planned / left out", "num"], ["Import", "num"],
     ["Without EMS", "num"], ["Saved", "num"], ["Plan"],
   ], rows.length ? rows : [ems.el("tr", {}, ems.el("td", { colspan: 12 }, "No round yet."))]);
 }
