@@ -113,6 +113,7 @@ def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None
     assert [c.name for c in checks] == [
         "coordination database",
         "measurements (recorded measurements)",
+        "measured items",
         "weather provider",
         "store database",
         "output database",

@@ -22,6 +22,7 @@ from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
+from elfe_ems.sources.units import Quantity, history_in
 from elfe_ems.store.cycles import current_profile, replace_profile, settings_of
 from elfe_ems.timegrid import DAY_S, STEP_S
 
@@ -44,7 +45,7 @@ class Detection:
 
 def detect(client: MeasurementSource, item: Item, settings: CycleSettings, now_s: int) -> Detection:
     """The cycles of ``item`` over the :data:`WINDOW_S` before ``now_s``."""
-    times_s, power_w = client.history(item, now_s - WINDOW_S, now_s)
+    times_s, power_w = history_in(client, item, Quantity.POWER_W, now_s - WINDOW_S, now_s)
     return Detection(item, settings, detect_cycles(times_s, power_w, settings), times_s, power_w)
 
 
@@ -85,7 +86,7 @@ def job(settings: Settings, now_s: float) -> str:
                 machine_settings = settings_of(connection, item_id)
             try:
                 detection = detect(client, items[item_id], machine_settings, now)
-            except MeasurementError:  # logged by the client; the other machines go on
+            except MeasurementError:  # logged by the client or the unit check; the others go on
                 failed += 1
                 continue
             learned += _learn(store, detection, now)

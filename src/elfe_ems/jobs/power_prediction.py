@@ -36,6 +36,7 @@ from elfe_ems.jobs.common import database
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.sources.measurements import Item, MeasurementSource
+from elfe_ems.sources.units import Quantity, history_in
 from elfe_ems.store.flexible import measured_balance_without_devices, planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
@@ -68,7 +69,9 @@ def job(settings: Settings, now_s: float) -> str:
     issue_time = int(now_s)
     with measurements(settings) as client:
         item = balance_item(client, settings)
-        times_s, power_w = client.history(item, issue_time - DAY_S - HOLD_MARGIN_S, issue_time)
+        times_s, power_w = history_in(
+            client, item, Quantity.POWER_W, issue_time - DAY_S - HOLD_MARGIN_S, issue_time
+        )
     first_s, means_w = last_day_means(times_s, power_w, issue_time, STEP_S)
     measured = [
         {

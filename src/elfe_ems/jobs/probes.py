@@ -10,12 +10,14 @@ import time
 from sqlalchemy import Connection, func, select
 
 from elfe_ems.config import Settings
+from elfe_ems.jobs.common import measured_items
 from elfe_ems.jobs.measurement_access import open_source, source_name
 from elfe_ems.jobs.power_prediction import balance_item
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.jobs.weather import first_forecast
 from elfe_ems.sources.coordination import equipement
 from elfe_ems.sources.measurements import MeasurementError
+from elfe_ems.sources.units import Quantity, UnitError, conversion
 from elfe_ems.store.health import Check, database_check, stored_checks
 
 
@@ -31,11 +33,49 @@ def _measurements_check(settings: Settings) -> Check:
     try:
         with open_source(settings) as source:
             item = balance_item(source, settings)
+            conversion(item, Quantity.POWER_W)
     except (MeasurementError, JobError) as error:
         return Check(name, "failed", str(error))
     if item.last_clock is None:
         return Check(name, "warning", f"balance item {item.item_id} has no value yet")
     return Check(name, "ok", f"reachable, balance item {item.item_id} ({item.name})")
+
+
+def _listed(texts: list[str], limit: int = 5) -> str:
+    return "; ".join(texts[:limit]) + (
+        f"; … ({len(texts) - limit} more)" if len(texts) > limit else ""
+    )
+
+
+def _items_check(settings: Settings) -> Check:
+    """Every item the jobs read: set on its device, in the source, in a unit of its quantity."""
+    name = "measured items"
+    try:
+        wanted = measured_items(settings)
+    except JobError as error:
+        return Check(name, "failed", str(error))
+    quantities = {
+        **dict.fromkeys(wanted.machine_power, Quantity.POWER_W),
+        **dict.fromkeys(wanted.water_heater_power, Quantity.POWER_W),
+        **dict.fromkeys(wanted.room_temperature, Quantity.TEMPERATURE_C),
+    }
+    problems = [f"device {d}: {column} is NULL" for d, column in wanted.without_item]
+    try:
+        with open_source(settings) as source:
+            found = source.items(sorted(quantities))
+    except MeasurementError as error:
+        return Check(name, "failed", str(error))
+    problems += [
+        f"item {i} not in {source_name(settings)}" for i in sorted(quantities) if i not in found
+    ]
+    for item_id, item in sorted(found.items()):
+        try:
+            conversion(item, quantities[item_id])
+        except UnitError as error:
+            problems.append(str(error))
+    if problems:
+        return Check(name, "failed", f"{len(problems)} configuration errors: {_listed(problems)}")
+    return Check(name, "ok", f"{len(quantities)} items, each in the source in a unit of its own")
 
 
 def _weather_check(settings: Settings) -> Check:
@@ -53,6 +93,7 @@ def doctor_checks(settings: Settings, now_s: float | None = None) -> list[Check]
     return [
         database_check(settings, "coordination", _coordination_probe),
         _measurements_check(settings),
+        _items_check(settings),
         _weather_check(settings),
         *stored_checks(settings, now),
     ]

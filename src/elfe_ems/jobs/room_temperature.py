@@ -14,6 +14,8 @@ import math
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements
+from elfe_ems.logtags import Tag
+from elfe_ems.sources.units import Quantity, UnitError, conversion
 from elfe_ems.store.tables import room_temperature
 from elfe_ems.store.upsert import upsert
 
@@ -34,19 +36,24 @@ def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values ca
         if item is None or item.last_clock is None or item.last_value is None:
             log.warning("[WARN_IGNORED] room temperature item %d: no value in Zabbix", item_id)
             continue
+        try:
+            temp_c = conversion(item, Quantity.TEMPERATURE_C).one(item.last_value)
+        except UnitError as error:
+            log.warning("%s %s: not read", Tag.DATABASE, error)
+            continue
         low, high = PLAUSIBLE_C
-        if not (math.isfinite(item.last_value) and low <= item.last_value <= high):
+        if not (math.isfinite(temp_c) and low <= temp_c <= high):
             log.warning(
                 "[WARN_IGNORED] room temperature item %d: %r °C is not plausible",
                 item_id,
-                item.last_value,
+                temp_c,
             )
             continue
         rows.append(
             {
                 "temperature_item_id": item_id,
                 "measured_at": item.last_clock,
-                "temp_c": item.last_value,
+                "temp_c": temp_c,
             }
         )
     with database(settings, "store") as store, store.begin() as connection:

@@ -1,14 +1,17 @@
 """The ``water-heater-energy`` job: what each hot-water tank used over the last 24 h.
 
-Run daily at 16:00 local, before the evening's off-peak windows: the round sizes each tank's heating
-from this energy. A tank is known by its power item (``mesures_puissance_elec_id``); its energy
-meter, when it has one, is the item of the same Zabbix host whose unit is Wh or kWh. With a meter,
-the energy is the meter's increase over the window (a reset counted from zero,
-:func:`elfe_ems.learning.meter.energy_from_meter_wh`) from the last reading at or before the
-window's start; without one, the power is integrated
-(:func:`elfe_ems.learning.meter.energy_from_power_wh`). When the power covers only part of the
-window, the energy is scaled to 24 h from the covered part if it covers at least half (logged),
-otherwise the tank is left out: an old energy the round knows is older beats a wrong one.
+Run daily at 16:00 local, before the evening's off-peak windows: the round sizes each tank's
+heating from this energy. A tank is known by its power item (``mesures_puissance_elec_id``); its
+energy meter, when it has one, is the item of the same Zabbix host whose unit is an energy (Wh,
+kWh, MWh: :mod:`elfe_ems.sources.units`). With a meter, the energy is the meter's increase over
+the window (a reset counted from zero, :func:`elfe_ems.learning.meter.energy_from_meter_wh`) from
+the last reading at or before the window's start; without one, the power is integrated
+(:func:`elfe_ems.learning.meter.energy_from_power_wh`). Either way the share of the window the
+readings cover is checked: at least 99 % is the energy; at least half is scaled to 24 h (logged,
+``[WARN_DATABASE]``); less is not an energy: a meter falls back to the power, and a power that
+covers less than half leaves the tank's energy unknown, not stored (never 0 Wh): an older
+energy the round knows is older beats a wrong one. Powers and energies are converted from the
+items' units (a power in kW is not read as W); an item in another unit is refused.
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.meter import energy_from_meter_wh, energy_from_power_wh
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
+from elfe_ems.sources.units import Quantity, history_in, is_unit_of
 from elfe_ems.store.tables import water_heater_energy
 from elfe_ems.store.upsert import upsert
 from elfe_ems.timegrid import DAY_S
 
 log = logging.getLogger(__name__)
 
-METER_UNITS = {"wh": 1.0, "kwh": 1000.0}  # unit (lower case) → Wh per unit
 LOOKBACK_S = 6 * 3600  # the last meter reading before the window is searched this far back
 MIN_COVERAGE = 0.5  # share of the window the power must cover
 FULL_COVERAGE = 0.99
@@ -38,7 +41,7 @@ FULL_COVERAGE = 0.99
 def energy_meter(client: MeasurementSource, power: Item) -> Item | None:
     """The energy meter beside ``power`` on its host, or None."""
     meters = sorted(
-        (i for i in client.host_items(power.host_id) if i.units.strip().lower() in METER_UNITS),
+        (i for i in client.host_items(power.host_id) if is_unit_of(i, Quantity.ENERGY_WH)),
         key=lambda i: i.item_id,
     )
     if len(meters) > 1:
@@ -56,21 +59,42 @@ def tank_energy_wh(client: MeasurementSource, power: Item, now_s: int) -> float 
     start_s = now_s - DAY_S
     meter = energy_meter(client, power)
     if meter is not None:
-        times_s, readings = client.history(meter, start_s - LOOKBACK_S, now_s)
+        times_s, readings = history_in(
+            client, meter, Quantity.ENERGY_WH, start_s - LOOKBACK_S, now_s
+        )
         before = np.flatnonzero(times_s <= start_s)
         first = int(before[-1]) if before.size else 0
-        scale = METER_UNITS[meter.units.strip().lower()]
         if times_s.size - first >= 2:
-            return energy_from_meter_wh(times_s[first:], readings[first:] * scale)
-        log.warning(
-            "[WARN_IGNORED] energy item %d has fewer than 2 readings in 24 h: power integrated",
-            meter.item_id,
-        )
-    times_s, power_w = client.history(power, start_s - LOOKBACK_S, now_s)
+            # the meter counts everything between its readings: its coverage of the window is
+            # the span of the readings inside it
+            coverage = float(min(times_s[-1], now_s) - max(times_s[first], start_s)) / DAY_S
+            energy_wh = energy_from_meter_wh(times_s[first:], readings[first:])
+            if coverage >= FULL_COVERAGE:
+                return energy_wh
+            if coverage >= MIN_COVERAGE:
+                log.warning(
+                    "[WARN_DATABASE] energy item %d covers %.0f %% of the last 24 h: energy "
+                    "scaled to 24 h",
+                    meter.item_id,
+                    100 * coverage,
+                )
+                return energy_wh / coverage
+            log.warning(
+                "[WARN_DATABASE] energy item %d covers %.0f %% of the last 24 h: power integrated",
+                meter.item_id,
+                100 * coverage,
+            )
+        else:
+            log.warning(
+                "[WARN_IGNORED] energy item %d has fewer than 2 readings in 24 h: power integrated",
+                meter.item_id,
+            )
+    times_s, power_w = history_in(client, power, Quantity.POWER_W, start_s - LOOKBACK_S, now_s)
     energy_wh, coverage = energy_from_power_wh(times_s, power_w, start_s, now_s)
     if coverage < MIN_COVERAGE:
         log.warning(
-            "[WARN_IGNORED] power item %d covers %.0f %% of the last 24 h: energy not stored",
+            "[WARN_DATABASE] power item %d covers %.0f %% of the last 24 h: energy unknown, "
+            "not stored (the round uses an older energy or the tank's volume)",
             power.item_id,
             100 * coverage,
         )
@@ -98,7 +122,7 @@ def job(settings: Settings, now_s: float) -> str:
                 continue
             try:
                 energy_wh = tank_energy_wh(client, items[item_id], measured_at)
-            except MeasurementError:  # logged by the client; the other tanks go on
+            except MeasurementError:  # logged by the client or the unit check; the others go on
                 failed += 1
                 continue
             if energy_wh is not None:

@@ -469,6 +469,9 @@ class MeasuredItems:
     machine_power: tuple[int, ...]  # mesures_puissance_elec_id of the machines
     water_heater_power: tuple[int, ...]  # mesures_puissance_elec_id of the hot-water tanks
     room_temperature: tuple[int, ...]  # mesure_temperature_id of the thermostatic heaters
+    without_item: tuple[tuple[int, str], ...] = ()
+    """(device id, column) of each piloted device whose item column is NULL: a configuration
+    error (its cycle, energy or room temperature cannot be measured)."""
 
 
 def read_measured_items(bind: Connection | Engine) -> MeasuredItems:
@@ -490,8 +493,26 @@ def read_measured_items(bind: Connection | Engine) -> MeasuredItems:
         )
         return tuple(sorted(int(value) for value in bind.execute(query).scalars()))
 
+    def without_item(table: Table, column: str) -> list[tuple[int, str]]:
+        query = (
+            select(equipement.c.id)
+            .join_from(equipement, table, table.c.equipement_pilote_ou_mesure_id == equipement.c.id)
+            .where(
+                table.c[column].is_(None),
+                equipement.c.equipement_pilote_ou_mesure_mode_id == MODE_PILOTED,
+            )
+        )
+        return [(int(d), f"{table.name}.{column}") for d in bind.execute(query).scalars()]
+
     return MeasuredItems(
         machine_power=items(machine, "mesures_puissance_elec_id"),
         water_heater_power=items(ballon, "mesures_puissance_elec_id"),
         room_temperature=items(chauffage_asservi, "mesure_temperature_id"),
+        without_item=tuple(
+            sorted(
+                without_item(machine, "mesures_puissance_elec_id")
+                + without_item(ballon, "mesures_puissance_elec_id")
+                + without_item(chauffage_asservi, "mesure_temperature_id")
+            )
+        ),
     )
