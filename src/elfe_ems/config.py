@@ -189,6 +189,24 @@ class Settings(BaseSettings):
         "the sunshine forecast are in the store). Steps it does not cover are taken from the "
         "other, with a warning.",
     )
+    stale_balance_s: int = Field(
+        3600,
+        gt=0,
+        description="A round's balance measurements (the data behind the forecast) older than "
+        "this are stale [s]: the round says so, doctor fails.",
+    )
+    stale_forecast_s: int = Field(
+        1800, gt=0, description="A forecast issued longer ago than this is stale [s]."
+    )
+    stale_weather_s: int = Field(
+        10_800, gt=0, description="A weather forecast fetched longer ago than this is stale [s]."
+    )
+    stale_room_temperature_s: int = Field(
+        1800, gt=0, description="A room temperature older than this is stale [s]."
+    )
+    stale_water_heater_energy_s: int = Field(
+        108_000, gt=0, description="A tank's measured 24 h energy older than this is stale [s]."
+    )
 
     measurements_url: str | None = Field(
         None,

@@ -23,7 +23,7 @@ from elfe_ems.jobs.probes import doctor_checks
 from elfe_ems.round.job import run_round
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
-from elfe_ems.store.health import AGE_LIMITS_S, Check, healthy
+from elfe_ems.store.health import ROUND_AGE_LIMITS_S, Check, healthy
 
 NOW = int(time.time())  # the round log keeps the wall-clock time
 OPEN_METEO_ANSWER = (
@@ -71,12 +71,22 @@ def env(tmp_path: Path) -> JobsEnv:
         record_samples(engine, BALANCE_ITEM, np.array([NOW - 60]), np.array([-1500.0]))
     created.measurements_url = measurements  # type: ignore[attr-defined]
     created.write(
-        tables.forecast,
-        [{"source": "persistence", "issue_time": NOW - 300, "target_time": NOW, "power_w": 1.0}],
+        tables.forecast,  # the next 25 h
+        [
+            {"source": "persistence", "issue_time": NOW - 300, "target_time": t, "power_w": 1.0}
+            for t in range(NOW // 900 * 900, NOW + 25 * 3600, 900)
+        ],
     )
     created.write(
-        tables.weather_forecast,
-        [{"target_time": NOW, "fetched_at": NOW - 1800, "temperature_c": 9.0}],
+        tables.balance_measurement,
+        [{"step_start": NOW - 1200, "power_w": -1500.0, "measured_at": NOW - 300}],
+    )
+    created.write(
+        tables.weather_forecast,  # hourly, over the next 26 h
+        [
+            {"target_time": t, "fetched_at": NOW - 1800, "temperature_c": 9.0}
+            for t in range(NOW - 3600, NOW + 26 * 3600, 3600)
+        ],
     )
     created.write(
         tables.room_temperature,
@@ -89,7 +99,7 @@ def env(tmp_path: Path) -> JobsEnv:
         tables.water_heater_energy,
         [{"power_item_id": 3, "measured_at": NOW - 3 * 3600, "energy_wh": 2500.0}],
     )
-    run_round(settings(created), NOW - 600)
+    run_round(settings(created), NOW)
     return created
 
 
@@ -117,6 +127,7 @@ def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None
         "weather provider",
         "store database",
         "output database",
+        "balance measurements",
         "forecast",
         "weather",
         "room temperatures",
@@ -127,19 +138,22 @@ def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None
 
 
 @pytest.mark.usefixtures("weather")
-def test_ages_make_warnings_then_failures(env: JobsEnv) -> None:
-    warn_s, fail_s = AGE_LIMITS_S["forecast"]
-    later = verdicts(doctor_checks(settings(env), NOW - 300 + warn_s + 1))
-    assert later["forecast"] == "warning"
-    much_later = verdicts(doctor_checks(settings(env), NOW - 300 + fail_s + 1))
-    assert much_later["forecast"] == "failed"
-    _, round_fail_s = AGE_LIMITS_S["last round"]
+def test_an_input_older_than_its_limit_fails(env: JobsEnv) -> None:
+    limit_s = settings(env).stale_forecast_s
+    in_time = verdicts(doctor_checks(settings(env), NOW - 300 + limit_s))
+    assert in_time["forecast"] == "ok"
+    stale = verdicts(doctor_checks(settings(env), NOW - 300 + limit_s + 1))
+    assert stale["forecast"] == "failed"  # stale is never shown as fine
+    # a shorter limit in the configuration applies
+    tight = verdicts(doctor_checks(settings(env, stale_forecast_s=60), NOW))
+    assert tight["forecast"] == "failed"
+    _, round_fail_s = ROUND_AGE_LIMITS_S
     no_round = verdicts(doctor_checks(settings(env), time.time() + round_fail_s + 1))
     assert no_round["last round"] == "failed"
     # the stalest room temperature decides
-    warn_s, _ = AGE_LIMITS_S["room temperatures"]
-    assert verdicts(doctor_checks(settings(env), NOW - 120 + warn_s + 1))["room temperatures"] == (
-        "warning"
+    limit_s = settings(env).stale_room_temperature_s
+    assert verdicts(doctor_checks(settings(env), NOW - 120 + limit_s + 1))["room temperatures"] == (
+        "failed"
     )
 
 

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import test_properties
 from hypothesis import given, settings
 from typer.testing import CliRunner
 
-import test_properties
 from elfe_ems.cli import app
 from elfe_ems.planner.core import SolveOptions, solve
 from elfe_ems.planner.scenario import parse_scenario, read_plan

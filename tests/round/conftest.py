@@ -399,7 +399,7 @@ class RoundEnv:
             run_conditions_dir=self.run_dir,
             planning_method=method,
             time_limit_s=30.0,
-            **values,
+            **({"stale_forecast_s": 2 * H} | values),  # the dataset's forecast is 1 h old
         )
 
     def run(self, method: str = METHOD, at: float = AT) -> RoundOutcome:

@@ -91,5 +91,6 @@ def test_without_weather_the_heaters_are_left_out_and_said_so(
     assert grouped == [f"[WARN_IGNORED] 2 devices left out of the round: {reason} (devices 30, 31)"]
     checks = {c.name: c for c in stored_checks(env.settings(), outcome.plan.round_start)}
     assert checks["weather"].verdict == "failed"  # ems doctor exits non-zero
-    assert checks["last round"].verdict == "warning"
+    assert checks["last round"].verdict == "failed"  # planned without weather
+    assert "missing weather" in checks["last round"].detail
     assert f"2 left out: {reason}" in checks["last round"].detail

@@ -119,6 +119,26 @@ def test_the_plan_page_draws_every_device_and_filters_by_type(page: Page, base_u
     assert _series(page, "devices") == len(CURRENT_TYPES)  # the table filter only
 
 
+def test_the_plan_page_warns_of_stale_inputs(page: Page, base_url: str) -> None:
+    _load(page, f"{base_url}/")
+    inputs = page.evaluate(
+        "fetch('/api/plan/current').then((r) => r.json()).then((p) => p.round.input_freshness)"
+    )
+    assert [i["name"] for i in inputs] == [
+        "balance measurements",
+        "forecast",
+        "weather",
+        "room temperatures",
+        "water-heater energies",
+    ]
+    stale = [i["name"] for i in inputs if i["state"] != "fresh"]
+    assert page.is_visible("#stale-banner") == bool(stale)
+    if stale:
+        text = page.text_content("#stale-banner") or ""
+        assert text.startswith("This plan was made on stale inputs")
+        assert all(name in text for name in stale)
+
+
 def test_the_plan_page_accounts_for_every_device(page: Page, base_url: str) -> None:
     _load(page, f"{base_url}/")
     assert page.is_visible("#accounting")

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from elfe_ems.cli.common import console, fail
-from elfe_ems.cli.planning import print_accounting, print_summary
+from elfe_ems.cli.planning import print_accounting, print_freshness, print_summary
 from elfe_ems.config import ConfigError
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.round.job import RoundError
@@ -53,6 +53,7 @@ def demo_command(
     _print_inputs(result)
     print_summary(result.outcome.plan, result.outcome.stats)
     print_accounting(result.outcome.accounting)
+    print_freshness(result.outcome.freshness)
     _print_next(result)
 
 

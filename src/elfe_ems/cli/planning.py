@@ -21,6 +21,7 @@ from elfe_ems.round.accounting import Accounting, Outcome
 from elfe_ems.round.job import RoundError, run_round
 from elfe_ems.round.replay import replay
 from elfe_ems.round.tariff import Objective, Tariff, solve_options
+from elfe_ems.store.freshness import Freshness, State, age_text
 from elfe_ems.timegrid import Grid
 
 # the defaults of the configuration, so that `ems solve` plans as a round does
@@ -141,11 +142,11 @@ def run_command(
         raise fail(f"round not run, nothing published: {error}", 1) from None
     print_summary(outcome.plan, outcome.stats)
     print_accounting(outcome.accounting)
-    stale = {name: age for name, age in outcome.input_ages_s.items() if age}
+    print_freshness(outcome.freshness)
     console.print(
         f"{outcome.rows_published} plan rows published from round start "
-        f"{outcome.plan.round_start}; {len(outcome.issues)} device issues; input ages [s]: "
-        f"{stale or 'all fresh'}\nScenario saved to {escape(str(outcome.scenario_path))}",
+        f"{outcome.plan.round_start}; {len(outcome.issues)} device issues\n"
+        f"Scenario saved to {escape(str(outcome.scenario_path))}",
         highlight=False,
     )
 
@@ -246,4 +247,20 @@ def print_accounting(accounting: Accounting | None) -> None:
             shown = ", ".join(map(str, ids[:8])) + (", …" if len(ids) > 8 else "")
             style = "yellow" if problems.intersection(ids) else ""
             table.add_row(str(outcome), escape(reason), str(len(ids)), shown, style=style)
+    console.print(table)
+
+
+def print_freshness(freshness: list[Freshness]) -> None:
+    """How fresh each input of the round was: fresh, stale or missing, with its age."""
+    if not freshness:
+        return
+    styles = {State.FRESH: "green", State.STALE: "yellow", State.MISSING: "bold red"}
+    table = Table(title="Inputs of the round")
+    for column in ("input", "state", "age", "stale after", "horizon covered"):
+        table.add_column(column, justify="left" if column in ("input", "state") else "right")
+    for source in freshness:
+        covered = "" if source.coverage is None else f"{source.coverage:.0%}"
+        age = "—" if source.age_s is None else age_text(max(source.age_s, 0))
+        state = f"[{styles[source.state]}]{source.state}[/]"
+        table.add_row(source.name, state, age, age_text(source.limit_s), covered)
     console.print(table)

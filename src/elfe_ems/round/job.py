@@ -46,6 +46,7 @@ from elfe_ems.round.tariff import Tariff, solve_options
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
 from elfe_ems.store.flexible import record_plan
+from elfe_ems.store.freshness import Freshness, State, assess
 from elfe_ems.store.run_files import saved_plan_path, scenario_path
 from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import STEP_S, Grid
@@ -90,6 +91,7 @@ class RoundOutcome:
     input_ages_s: dict[str, int | None]
     issues: list[str] = field(default_factory=list)
     accounting: Accounting | None = None  # every device of the coordination database
+    freshness: list[Freshness] = field(default_factory=list)  # of each input, at the start
 
 
 def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
@@ -166,7 +168,7 @@ def _plan_and_publish(
     store: Engine,
     output: Engine,
 ) -> RoundOutcome:
-    inputs, ages = _read_inputs(settings, grid, coordination, store, output)
+    inputs, ages, freshness = _read_inputs(settings, grid, coordination, store, output)
     scenario, built = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
     folder = settings.run_conditions_dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -187,7 +189,7 @@ def _plan_and_publish(
     accounting = account(inputs.rows, built, plan)
     _log_accounting(accounting)
     issues = [str(issue) for issue in built.issues]
-    return RoundOutcome(plan, stats, published, saved_scenario, ages, issues, accounting)
+    return RoundOutcome(plan, stats, published, saved_scenario, ages, issues, accounting, freshness)
 
 
 def _log_accounting(accounting: Accounting) -> None:
@@ -228,8 +230,9 @@ def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOpti
 
 def _read_inputs(
     settings: Settings, grid: Grid, coordination: Engine, store: Engine, output: Engine
-) -> tuple[RoundInputs, dict[str, int | None]]:
-    """Everything the round reads from its three databases, and the age of each [s]."""
+) -> tuple[RoundInputs, dict[str, int | None], list[Freshness]]:
+    """Everything the round reads from its three databases, the age of each [s], and how
+    fresh each is (logged when it is not)."""
     with _on("coordination"), coordination.connect() as connection:
         rows = read_coordination(connection)
     with _on("store"), store.connect() as connection:
@@ -239,6 +242,7 @@ def _read_inputs(
         rooms = inputs.room_temperatures(connection, grid)
         cycles = inputs.cycle_profiles(connection, grid)
         models = inputs.thermal_models(connection)
+        balance_age_s = inputs.balance_age_s(connection, grid)
     with _on("output"), output.connect() as connection:
         history = plan_history(connection, grid, settings.planning_method)
         # with the round's own rows (a re-run): the plan in force at each step
@@ -261,7 +265,22 @@ def _read_inputs(
         "room_temperature": rooms.oldest_age_s,
         "learned_cycles": cycles.oldest_age_s,
     }
-    return RoundInputs(rows, net.net_load_w, measurements, models, history, in_force), ages
+    freshness = assess(
+        settings,
+        {
+            "balance measurements": balance_age_s,
+            "forecast": net.age_s,
+            "weather": outdoor.age_s,
+            "room temperatures": rooms.oldest_age_s,
+            "water-heater energies": energies.oldest_age_s,
+        },
+        {"forecast": net.forecast_steps / grid.steps, "weather": outdoor.coverage},
+    )
+    for source in freshness:
+        if source.state != State.FRESH:
+            log.warning("%s input %s", Tag.DATABASE, source.describe())
+    inputs_read = RoundInputs(rows, net.net_load_w, measurements, models, history, in_force)
+    return inputs_read, ages, freshness
 
 
 def _log_start(store: Engine, grid: Grid, method: str) -> int:
@@ -298,6 +317,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str)
                 devices_skipped=sum(d.status == "skipped" for d in plan.devices),
                 input_ages_s=outcome.input_ages_s,
                 devices=None if outcome.accounting is None else outcome.accounting.to_json(),
+                input_freshness=[source.to_json() for source in outcome.freshness] or None,
                 scenario_path=str(outcome.scenario_path),
             )
         )

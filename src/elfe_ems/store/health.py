@@ -6,10 +6,10 @@ EMS cannot do its work, or works on data too old to trust), and one line that sa
 check never raises: whatever goes wrong inside it is its verdict. Messages never show a
 password or a token.
 
-The age limits are in :data:`AGE_LIMITS_S`: an input older than its first limit is a
-warning, older than its second a failure. They follow the jobs' schedules (a forecast every
-15 min, weather hourly, tank energies daily, room temperatures every minute, a round every
-15 min) with room for one or two missed runs.
+An input older than its limit (the ``stale_*_s`` settings, :mod:`elfe_ems.store.freshness`) is
+stale: a failure, whatever else works (old data is never shown as new). The last round is a
+warning after :data:`ROUND_AGE_LIMITS_S`'s first limit, a failure after its second, and a
+failure when it planned on stale or missing inputs.
 """
 
 from __future__ import annotations
@@ -25,19 +25,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason
 from elfe_ems.store import migrate, tables
-from elfe_ems.timegrid import HOUR_S, MINUTE_S
+from elfe_ems.store.freshness import Freshness, State, age_text, limits_s
+from elfe_ems.timegrid import HOUR_S, MINUTE_S, STEP_S
 
 Verdict = Literal["ok", "warning", "failed"]
 
 
-AGE_LIMITS_S: dict[str, tuple[int, int]] = {
-    "forecast": (20 * MINUTE_S, 2 * HOUR_S),
-    "weather": (2 * HOUR_S, 24 * HOUR_S),
-    "room temperatures": (10 * MINUTE_S, 2 * HOUR_S),
-    "water-heater energies": (26 * HOUR_S, 50 * HOUR_S),
-    "last round": (20 * MINUTE_S, 2 * HOUR_S),
-}
-"""Input → (age [s] beyond which it is a warning, age beyond which it is a failure)."""
+ROUND_AGE_LIMITS_S = (20 * MINUTE_S, 2 * HOUR_S)
+"""A last round older than the first [s] is a warning, than the second a failure."""
 
 FUTURE_TOLERANCE_S = 60
 """Data stamped later than now by more than this [s] points at a wrong clock."""
@@ -55,26 +50,16 @@ class Check:
     detail: str
 
 
-def _age_verdict(name: str, age_s: float) -> Verdict:
-    warn_s, fail_s = AGE_LIMITS_S[name]
-    return "ok" if age_s <= warn_s else "warning" if age_s <= fail_s else "failed"
-
-
-def age_text(age_s: float) -> str:
-    if age_s < 2 * MINUTE_S:
-        return f"{age_s:.0f} s"
-    if age_s < 2 * HOUR_S:
-        return f"{age_s / MINUTE_S:.0f} min"
-    return f"{age_s / HOUR_S:.1f} h"
-
-
-def _age_check(name: str, newest_s: float | None, now_s: float) -> Check:
+def _age_check(name: str, newest_s: float | None, now_s: float, limit_s: int) -> Check:
+    """An input's check: failed when it is missing or older than its limit (stale)."""
     if newest_s is None:
         return Check(name, "failed", "none stored")
     age_s = now_s - newest_s
     if age_s < -FUTURE_TOLERANCE_S:
         return Check(name, "warning", f"{age_text(-age_s)} in the future: is a clock wrong?")
-    return Check(name, _age_verdict(name, age_s), f"{age_text(max(age_s, 0))} old")
+    freshness = Freshness(name, int(max(age_s, 0)), limit_s)
+    verdict: Verdict = "ok" if freshness.state == State.FRESH else "failed"
+    return Check(name, verdict, f"{age_text(max(age_s, 0))} old (stale after {age_text(limit_s)})")
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -121,22 +106,31 @@ def _oldest_latest(
     return None if value is None else float(value)
 
 
-def _input_checks(store: Engine, now_s: float) -> list[Check]:
+def _input_checks(store: Engine, now_s: float, settings: Settings) -> list[Check]:
+    limits = limits_s(settings)
     with store.connect() as connection:
         present = set(inspect(connection).get_table_names())
         if tables.forecast.name not in present:
             return [Check("store inputs", "failed", "store not created: run `ems db upgrade`")]
-        measured = (  # per item: the stalest item decides
-            ("room temperatures", tables.room_temperature.c.temperature_item_id),
-            ("water-heater energies", tables.water_heater_energy.c.power_item_id),
-        )
-        return [
-            _age_check("forecast", _newest(connection, tables.forecast.c.issue_time), now_s),
-            _age_check("weather", _newest(connection, tables.weather_forecast.c.fetched_at), now_s),
-            *(
-                _age_check(name, _oldest_latest(connection, item, item.table.c.measured_at), now_s)
-                for name, item in measured
+        balance = _newest(connection, tables.balance_measurement.c.step_start)
+        newest = {
+            "balance measurements": None if balance is None else balance + STEP_S,
+            "forecast": _newest(connection, tables.forecast.c.issue_time),
+            "weather": _newest(connection, tables.weather_forecast.c.fetched_at),
+            # per item: the stalest item decides
+            "room temperatures": _oldest_latest(
+                connection,
+                tables.room_temperature.c.temperature_item_id,
+                tables.room_temperature.c.measured_at,
             ),
+            "water-heater energies": _oldest_latest(
+                connection,
+                tables.water_heater_energy.c.power_item_id,
+                tables.water_heater_energy.c.measured_at,
+            ),
+        }
+        return [
+            *(_age_check(name, newest[name], now_s, limit) for name, limit in limits.items()),
             _last_round(connection, now_s),
         ]
 
@@ -151,9 +145,10 @@ def _last_round(connection: Connection, now_s: float) -> Check:
     if row.status == "failed":
         return Check("last round", "failed", f"{detail}: {row.error}")
     if row.status == "running":
-        verdict: Verdict = "warning" if age_s < AGE_LIMITS_S["last round"][0] else "failed"
+        verdict: Verdict = "warning" if age_s < ROUND_AGE_LIMITS_S[0] else "failed"
         return Check("last round", verdict, f"{detail} (not finished)")
-    verdict = _age_verdict("last round", age_s)
+    warn_s, fail_s = ROUND_AGE_LIMITS_S
+    verdict = "ok" if age_s <= warn_s else "warning" if age_s <= fail_s else "failed"
     detail += f", solver {row.solver_status}"
     if row.gap is not None:
         detail += f", gap {row.gap:.2%}"
@@ -161,6 +156,10 @@ def _last_round(connection: Connection, now_s: float) -> Check:
             verdict = "warning"
     if row.solver_status == "heuristic" and verdict == "ok":
         verdict = "warning"
+    stale = [s for s in row.input_freshness or () if s["state"] != State.FRESH]
+    if stale:
+        verdict = "failed"
+        detail += "; planned on " + ", ".join(f"{s['state']} {s['name']}" for s in stale)
     devices = row.devices or {}
     if devices:
         detail += (
@@ -187,7 +186,7 @@ def stored_checks(settings: Settings, now_s: float | None = None) -> list[Check]
     ]
     try:
         with engine_for(settings.store_url) as store:
-            checks += _input_checks(store, now)
+            checks += _input_checks(store, now, settings)
     except (SQLAlchemyError, DatabaseUrlError) as error:
         reason = redact(error_reason(error), settings.store_url)
         checks.append(Check("store inputs", "failed", reason))

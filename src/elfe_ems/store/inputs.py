@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from elfe_ems.logtags import Tag
 from elfe_ems.store.tables import (
+    balance_measurement,
     forecast,
     machine_cycle_profile,
     room_temperature,
@@ -127,10 +128,13 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
 
 @dataclass(frozen=True)
 class OutdoorTemperature:
-    """Outdoor temperature at the middle of each step [°C] (None without data), and its age."""
+    """Outdoor temperature at the middle of each step [°C] (None without data), its age, and
+    the share of the horizon's steps whose middle lies between the forecast's points (the
+    others hold its first or last point)."""
 
     temp_c: list[float] | None
     age_s: int | None
+    coverage: float = 0.0
 
 
 def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperature:
@@ -156,7 +160,15 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
     times = np.array([r.target_time for r in rows], dtype=float)
     temps = np.array([r.temperature_c for r in rows], dtype=float)
     age = grid.round_start - max(int(r.fetched_at) for r in rows)
-    return OutdoorTemperature(np.interp(middles, times, temps).tolist(), age)
+    inside = float(np.mean((middles >= times[0]) & (middles <= times[-1])))
+    return OutdoorTemperature(np.interp(middles, times, temps).tolist(), age, inside)
+
+
+def balance_age_s(connection: Connection, grid: Grid) -> int | None:
+    """How old the newest balance measurement is at the round start [s] (the end of its
+    15-min step), or None when there is none: the age of the data behind the forecast."""
+    newest = connection.execute(select(func.max(balance_measurement.c.step_start))).scalar()
+    return None if newest is None else grid.round_start - (int(newest) + grid.step_s)
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,8 @@ run_log = Table(
     Column("lower_bound_wh", Double),  # proven lower bound on the import [Wh] (gap's reference)
     # every device of the coordination database: counts, ids by reason (round/accounting.py)
     Column("devices", JSON),
+    # each input's freshness at the round start: name, state, age_s, limit_s, coverage
+    Column("input_freshness", JSON),
     CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in RUN_STATUSES) + ")", name="status"),
     Index(None, "round_start"),
 )

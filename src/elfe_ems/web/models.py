@@ -36,6 +36,18 @@ class DeviceCounts(BaseModel):
     problem_reasons: list[str] = Field(description="The reasons that are problems.")
 
 
+class InputFreshness(BaseModel):
+    """How fresh one input of a round was at its start (``store/freshness.py``)."""
+
+    name: str
+    state: Literal["fresh", "stale", "missing"]
+    age_s: int | None = Field(description="Age of its newest good data [s]; null: none.")
+    limit_s: int = Field(description="Older than this it is stale [s] (the stale_*_s setting).")
+    coverage: float | None = Field(
+        description="Share of the horizon covered by real data [0-1]; null: not over it."
+    )
+
+
 class RoundSummary(BaseModel):
     """One attempt at a round, as the run log has it."""
 
@@ -57,6 +69,9 @@ class RoundSummary(BaseModel):
     devices_skipped: int | None
     input_ages_s: dict[str, int | None] | None = Field(
         description="Age of each input at the round start [s]."
+    )
+    input_freshness: list[InputFreshness] | None = Field(
+        default=None, description="Each input's freshness at the round start (null: older)."
     )
     devices: DeviceCounts | None = Field(
         default=None, description="Every device accounted for (null for older rounds)."

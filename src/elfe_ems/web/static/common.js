@@ -88,12 +88,16 @@ const ems = (() => {
     kwh: (wh) => (wh == null ? "—" : `${number(wh / 1000, 2)} kWh`),
     seconds: (s) => (s == null ? "—" : `${number(s, s < 10 ? 2 : 1)} s`),
     pct: (x) => (x == null ? "—" : `${number(100 * x, 2)} %`),
-    age: (s) => {
-      const seconds = Date.now() / 1000 - s;
-      const abs = Math.abs(seconds);
-      const text = abs < 120 ? `${abs.toFixed(0)} s` : abs < 7200
+    duration: (s) => {
+      if (s == null) return "—";
+      const abs = Math.abs(s);
+      return abs < 120 ? `${abs.toFixed(0)} s` : abs < 7200
         ? `${(abs / 60).toFixed(0)} min` : abs < 172800
         ? `${(abs / 3600).toFixed(1)} h` : `${(abs / 86400).toFixed(1)} days`;
+    },
+    age: (s) => {
+      const seconds = Date.now() / 1000 - s;
+      const text = format.duration(seconds);
       return seconds >= 0 ? `${text} ago` : `in ${text}`;
     },
   };

@@ -65,6 +65,20 @@ function summary(plan) {
     devicesCard(plan, round, skipped),
   );
   accounting(round.devices);
+  staleBanner(round.input_freshness);
+}
+
+function staleBanner(inputs) {
+  const banner = document.getElementById("stale-banner");
+  const stale = (inputs || []).filter((i) => i.state !== "fresh");
+  banner.hidden = stale.length === 0;
+  if (!stale.length) return;
+  const f = ems.format;
+  const text = stale.map((i) => i.state === "missing" ? `${i.name}: missing`
+    : `${i.name}: ${f.duration(i.age_s)} old (stale after ${f.duration(i.limit_s)})` +
+      (i.coverage != null && i.coverage < 1 ? `, ${f.pct(i.coverage)} of the horizon` : ""));
+  banner.textContent = `This plan was made on stale inputs: ${text.join("; ")}. ` +
+    "The round planned with what it had; see ems doctor.";
 }
 
 function devicesCard(plan, round, skipped) {

@@ -1,0 +1,108 @@
+"""How fresh each input of a round is, so that old data is never shown as new.
+
+For every input the round reads: the age of its newest good data at the round start, the
+share of the horizon it covers with real data (for the inputs over the horizon), and a state:
+
+- ``fresh``: at most its limit old (the ``stale_*_s`` settings) and covering the horizon;
+- ``stale``: older than its limit, or covering less than :data:`MIN_COVERAGE` of the horizon
+  (the rest extended: a forecast by 24 h persistence, a temperature held flat);
+- ``missing``: no data at all.
+
+The round still plans with what it has (each input's fallback is in docs/operator-guide.md),
+logs one ``[WARN_DATABASE]`` line per input that is not fresh, naming it and its age, and keeps
+the states in the run log (``run_log.input_freshness``) for the dashboard's banner and
+``ems doctor``.
+
+The balance measurements are the data behind the forecast: a forecast issued a minute ago from
+a balance item that stopped updating hours ago is as old as its data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from elfe_ems.config import Settings
+from elfe_ems.timegrid import HOUR_S, MINUTE_S
+
+MIN_COVERAGE = 0.95
+"""Share of the horizon an input over the horizon must cover with real data to be fresh."""
+
+
+class State(StrEnum):
+    """How usable an input is."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    MISSING = "missing"
+
+
+def limits_s(settings: Settings) -> dict[str, int]:
+    """Each input's age limit [s], from the configuration."""
+    return {
+        "balance measurements": settings.stale_balance_s,
+        "forecast": settings.stale_forecast_s,
+        "weather": settings.stale_weather_s,
+        "room temperatures": settings.stale_room_temperature_s,
+        "water-heater energies": settings.stale_water_heater_energy_s,
+    }
+
+
+def age_text(age_s: float) -> str:
+    """An age for people: seconds, minutes or hours."""
+    if age_s < 2 * MINUTE_S:
+        return f"{age_s:.0f} s"
+    if age_s < 2 * HOUR_S:
+        return f"{age_s / MINUTE_S:.0f} min"
+    return f"{age_s / HOUR_S:.1f} h"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """One input at the round start. ``age_s``: of its newest good data (None: none);
+    ``coverage``: the share of the horizon covered by real data (None: not over the horizon)."""
+
+    name: str
+    age_s: int | None
+    limit_s: int
+    coverage: float | None = None
+
+    @property
+    def state(self) -> State:
+        if self.age_s is None:
+            return State.MISSING
+        if self.age_s > self.limit_s or (
+            self.coverage is not None and self.coverage < MIN_COVERAGE
+        ):
+            return State.STALE
+        return State.FRESH
+
+    def describe(self) -> str:
+        """E.g. ``"forecast: stale, 6.2 h old (limit 30 min), covers 50 % of the horizon"``."""
+        if self.age_s is None:
+            return f"{self.name}: missing"
+        text = f"{self.name}: {self.state}, {age_text(max(self.age_s, 0))} old"
+        text += f" (limit {age_text(self.limit_s)})"
+        if self.coverage is not None and self.coverage < 1:
+            text += f", covers {self.coverage:.0%} of the horizon"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": str(self.state),
+            "age_s": self.age_s,
+            "limit_s": self.limit_s,
+            "coverage": self.coverage,
+        }
+
+
+def assess(
+    settings: Settings, ages_s: dict[str, int | None], coverage: dict[str, float]
+) -> list[Freshness]:
+    """The freshness of each input of :func:`limits_s` from its age and its coverage."""
+    return [
+        Freshness(name, ages_s.get(name), limit, coverage.get(name))
+        for name, limit in limits_s(settings).items()
+    ]
