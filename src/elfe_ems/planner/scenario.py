@@ -269,6 +269,19 @@ class DevicePlan(_Strict):
     warnings: list[str] = []
 
 
+class InputState(_Strict):
+    """How fresh one input of a round was at its start (written by the round, not the planner:
+    ``store/freshness.py`` says how it is judged)."""
+
+    name: str
+    state: Literal["fresh", "stale", "missing"]
+    age_s: int | None = Field(description="Age of its newest good data [s]; null: none.")
+    limit_s: int = Field(description="Older than this it is stale [s] (the stale_*_s setting).")
+    coverage: float | None = Field(
+        description="Share of the horizon covered by real data [0-1]; null: not over it."
+    )
+
+
 class Plan(_Strict):
     """What the planner answers (``elfe-ems.plan/1``)."""
 
@@ -282,6 +295,7 @@ class Plan(_Strict):
     peak_import_w: NonNegative | None = None  # the largest step import (optional field)
     solver: SolverInfo
     devices: list[DevicePlan]
+    inputs: list[InputState] | None = None  # the round's inputs (optional field)
 
 
 def _device_label(raw: Any, index: int) -> str:

@@ -36,7 +36,7 @@ from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, e
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.logtags import Tag
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
-from elfe_ems.planner.scenario import Plan, write_model
+from elfe_ems.planner.scenario import InputState, Plan, write_model
 from elfe_ems.publish.in_force import plan_history
 from elfe_ems.publish.output_tables import publish
 from elfe_ems.round.accounting import Accounting, Outcome, account
@@ -175,6 +175,10 @@ def _plan_and_publish(
     saved_scenario = scenario_path(folder, grid.round_start, settings.planning_method)
     write_model(scenario, saved_scenario)
     plan, stats = solve(scenario, _solve_options(settings, grid, budget_s))
+    # the plan file says what it was planned on (an optional field of the contract)
+    plan = plan.model_copy(
+        update={"inputs": [InputState.model_validate(source.to_json()) for source in freshness]}
+    )
     write_model(plan, saved_plan_path(saved_scenario))
     with _on("output"), output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)

@@ -79,7 +79,7 @@ class Freshness:
         return State.FRESH
 
     def describe(self) -> str:
-        """E.g. ``"forecast: stale, 6.2 h old (limit 30 min), covers 50 % of the horizon"``."""
+        """E.g. ``"forecast: stale, 6.2 h old (limit 30 min), covers 50% of the horizon"``."""
         if self.age_s is None:
             return f"{self.name}: missing"
         text = f"{self.name}: {self.state}, {age_text(max(self.age_s, 0))} old"

@@ -167,7 +167,11 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
 def balance_age_s(connection: Connection, grid: Grid) -> int | None:
     """How old the newest balance measurement is at the round start [s] (the end of its
     15-min step), or None when there is none: the age of the data behind the forecast."""
-    newest = connection.execute(select(func.max(balance_measurement.c.step_start))).scalar()
+    newest = connection.execute(
+        select(func.max(balance_measurement.c.step_start)).where(
+            balance_measurement.c.step_start < grid.round_start
+        )
+    ).scalar()
     return None if newest is None else grid.round_start - (int(newest) + grid.step_s)
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from elfe_ems.planner.scenario import DevicePlan, SolverInfo
+from elfe_ems.planner.scenario import DevicePlan, InputState, SolverInfo
 from elfe_ems.store.health import Verdict
 
 
@@ -36,18 +36,6 @@ class DeviceCounts(BaseModel):
     problem_reasons: list[str] = Field(description="The reasons that are problems.")
 
 
-class InputFreshness(BaseModel):
-    """How fresh one input of a round was at its start (``store/freshness.py``)."""
-
-    name: str
-    state: Literal["fresh", "stale", "missing"]
-    age_s: int | None = Field(description="Age of its newest good data [s]; null: none.")
-    limit_s: int = Field(description="Older than this it is stale [s] (the stale_*_s setting).")
-    coverage: float | None = Field(
-        description="Share of the horizon covered by real data [0-1]; null: not over it."
-    )
-
-
 class RoundSummary(BaseModel):
     """One attempt at a round, as the run log has it."""
 
@@ -70,7 +58,7 @@ class RoundSummary(BaseModel):
     input_ages_s: dict[str, int | None] | None = Field(
         description="Age of each input at the round start [s]."
     )
-    input_freshness: list[InputFreshness] | None = Field(
+    input_freshness: list[InputState] | None = Field(
         default=None, description="Each input's freshness at the round start (null: older)."
     )
     devices: DeviceCounts | None = Field(

@@ -1,7 +1,8 @@
-"""What the acquisition jobs do with untidy items of a real Zabbix: an energy meter that
-reported 4 h of the last 24 h (energy unknown, not 0 Wh), items in kW (converted, not read
-as W), an item in a unit of another quantity (refused, naming it), and devices whose item id
-is missing or not in Zabbix (``ems doctor`` red)."""
+"""What the acquisition jobs do with untidy items of a real Zabbix: a balance item that stopped
+updating (the round's inputs stale, ``ems doctor`` red), an energy meter that reported 4 h of
+the last 24 h (energy unknown, not 0 Wh), items in kW (converted, not read as W), an item in a
+unit of another quantity (refused, naming it), and devices whose item id is missing or not in
+Zabbix (``ems doctor`` red)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from coordination_rows import device
 from elfe_ems.jobs import power_prediction, water_heater_energy
 from elfe_ems.jobs.probes import doctor_checks
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.round.job import run_round
 from elfe_ems.store import tables
+from elfe_ems.store.freshness import State
+from elfe_ems.store.health import stored_checks
 from postgres import unique_name
 
 HOUR = 3600
@@ -43,6 +47,30 @@ def _tank(device_id: int, item_id: int | None) -> dict[str, Any]:
         "puissance_chauffe": 2000,
         "mesures_puissance_elec_id": item_id,
     }
+
+
+def test_a_balance_item_that_stops_updating_is_stale_everywhere(
+    env: JobsEnv, zabbix: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, (balance,) = _host_with(zabbix, ("balance", "W"))
+    stopped = NOW - 6 * HOUR
+    zabbix.send(host, "balance", [(t, -800.0) for t in range(NOW - 25 * HOUR, stopped, 60)])
+    settings = env.settings(balance_item_id=balance)
+
+    power_prediction.job(settings, NOW + 60)  # Zabbix answers: the job succeeds
+    outcome = run_round(settings, NOW + 60)
+
+    freshness = {source.name: source for source in outcome.freshness}
+    assert freshness["forecast"].state == State.FRESH  # issued a minute ago ...
+    assert freshness["balance measurements"].state == State.STALE  # ... from 6 h old data
+    age_s = freshness["balance measurements"].age_s
+    assert age_s is not None
+    assert 6 * HOUR <= age_s <= 6 * HOUR + 1800
+    assert "[WARN_DATABASE] input balance measurements: stale, 6." in caplog.text
+    checks = {c.name: c for c in stored_checks(settings, NOW + 120)}
+    assert checks["balance measurements"].verdict == "failed"  # ems doctor exits non-zero
+    assert checks["last round"].verdict == "failed"
+    assert "stale balance measurements" in checks["last round"].detail
 
 
 def test_a_meter_with_4_hours_of_the_day_gives_no_energy(
