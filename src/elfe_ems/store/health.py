@@ -26,7 +26,8 @@ from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason
 from elfe_ems.store import migrate, tables
 from elfe_ems.store.freshness import Freshness, State, age_text, limits_s
-from elfe_ems.timegrid import HOUR_S, MINUTE_S, STEP_S
+from elfe_ems.store.inputs import newest_balance_end_s
+from elfe_ems.timegrid import HOUR_S, MINUTE_S
 
 Verdict = Literal["ok", "warning", "failed"]
 
@@ -112,9 +113,8 @@ def _input_checks(store: Engine, now_s: float, settings: Settings) -> list[Check
         present = set(inspect(connection).get_table_names())
         if tables.forecast.name not in present:
             return [Check("store inputs", "failed", "store not created: run `ems db upgrade`")]
-        balance = _newest(connection, tables.balance_measurement.c.step_start)
         newest = {
-            "balance measurements": None if balance is None else balance + STEP_S,
+            "balance measurements": newest_balance_end_s(connection),
             "forecast": _newest(connection, tables.forecast.c.issue_time),
             "weather": _newest(connection, tables.weather_forecast.c.fetched_at),
             # per item: the stalest item decides

@@ -26,7 +26,7 @@ from elfe_ems.store.tables import (
     water_heater_energy,
     weather_forecast,
 )
-from elfe_ems.timegrid import DAY_S, Grid
+from elfe_ems.timegrid import DAY_S, STEP_S, Grid
 
 log = logging.getLogger(__name__)
 
@@ -164,15 +164,21 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
     return OutdoorTemperature(np.interp(middles, times, temps).tolist(), age, inside)
 
 
+def newest_balance_end_s(connection: Connection, before_s: int | None = None) -> int | None:
+    """The end of the newest stored balance step [s] (a step's mean is as old as its end), of
+    the steps starting before ``before_s`` when given; None when there is none."""
+    query = select(func.max(balance_measurement.c.step_start))
+    if before_s is not None:
+        query = query.where(balance_measurement.c.step_start < before_s)
+    newest = connection.execute(query).scalar()
+    return None if newest is None else int(newest) + STEP_S
+
+
 def balance_age_s(connection: Connection, grid: Grid) -> int | None:
-    """How old the newest balance measurement is at the round start [s] (the end of its
-    15-min step), or None when there is none: the age of the data behind the forecast."""
-    newest = connection.execute(
-        select(func.max(balance_measurement.c.step_start)).where(
-            balance_measurement.c.step_start < grid.round_start
-        )
-    ).scalar()
-    return None if newest is None else grid.round_start - (int(newest) + grid.step_s)
+    """How old the newest balance measurement is at the round start [s], or None when there is
+    none: the age of the data behind the forecast."""
+    end_s = newest_balance_end_s(connection, grid.round_start)
+    return None if end_s is None else grid.round_start - end_s
 
 
 @dataclass(frozen=True)
