@@ -3,12 +3,15 @@ operator guide, with the default the code has."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JOBS
+from elfe_ems.notices.catalogue import GUIDE as GUIDE_PATH
+from elfe_ems.notices.catalogue import Notice
 
 DOCS = Path(__file__).parents[1] / "docs"
 GUIDE = (DOCS / "operator-guide.md").read_text(encoding="utf-8")
@@ -33,3 +36,16 @@ def test_every_configuration_key_is_documented_with_its_default(key: str) -> Non
 @pytest.mark.parametrize("job", [job.name for job in JOBS])
 def test_every_job_is_in_the_acquisition_docs(job: str) -> None:
     assert f"`{job}`" in (DOCS / "acquisition.md").read_text(encoding="utf-8")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
+@pytest.mark.parametrize("notice", list(Notice), ids=lambda notice: notice.name)
+def test_every_warning_kind_has_its_section_in_the_guide(notice: Notice) -> None:
+    assert GUIDE_PATH == "docs/operator-guide.md"
+    anchors = [_anchor(line.lstrip("#")) for line in GUIDE.splitlines() if line.startswith("#")]
+    assert anchors.count(notice.value.anchor) == 1, notice.see

@@ -110,6 +110,11 @@ def test_valid_scenario_default_plan_name(
     assert plan.solver.lower_bound_wh == pytest.approx(750.0)
     assert squeezed(f"Plan written to {plan_path}") in squeezed(out)
     assert "Traceback" not in result.output
+    # where the 0.25 kWh come from: the machine moved into the surplus
+    assert "Import avoided, explained" in out
+    assert squeezed("│ machine │ 0.25 │ 0.00 │ 0.25 │ │") in squeezed(out)
+    assert squeezed("0.25 kWh by moving consumption to better hours") in squeezed(out)
+    assert squeezed("Machines: 0.25 kWh avoided by their new hours.") in squeezed(out)
 
 
 def test_output_option(ems: Any, runner: CliRunner, valid: dict[str, Any], tmp_path: Path) -> None:

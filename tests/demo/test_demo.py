@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from rich.console import Console
 from sqlalchemy import Engine, Table, func, select, text
 from typer.testing import CliRunner
 
@@ -16,7 +19,8 @@ from elfe_ems.cli import app
 from elfe_ems.config import Settings, load_settings
 from elfe_ems.db.engine import engine_for
 from elfe_ems.demo.folder import MARKER, DemoFolderError, prepare_folder
-from elfe_ems.demo.run import demo_times
+from elfe_ems.demo.run import DemoOptions, demo_time_s, demo_times, run_demo
+from elfe_ems.planner.scenario import read_plan
 from elfe_ems.sim.community import build_community, coordination_rows
 from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.coordination import read_coordination
@@ -40,10 +44,13 @@ class Demo:
     output: str
 
 
-def _demo(folder: Path, *options: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+def _demo(
+    folder: Path, *options: str, env: dict[str, str] | None = None, at: str = str(AT)
+) -> tuple[int, str]:
+    when = ["--at", at] if at else []
     run = CliRunner().invoke(
         app,
-        ["demo", "--at", str(AT), "--folder", str(folder), *options],
+        ["demo", *when, "--folder", str(folder), *options],
         env={"EMS_TIME_LIMIT_S": "2", **(env or {})},
     )
     return run.exit_code, run.output
@@ -103,6 +110,16 @@ def test_the_report_has_the_chart_and_one_row_per_device(demo: Demo) -> None:
         ).scalars()
         ids = list(devices)
     assert 'id="net-load-chart"' in report
+    # where the savings come from: the plain words and one pair of bars per device type
+    (savings,) = re.findall(r'<ul id="savings">(.*?)</ul>', report)
+    assert savings.startswith("<li>The plan imports ")
+    assert "by moving consumption to better hours" in savings
+    assert "<li>Comfort given up: " in savings
+    (chart,) = re.findall(r'<svg[^>]*id="savings-chart".*?</svg>', report, re.S)
+    (plan_file,) = demo.settings.run_conditions_dir.glob("*.plan.json")
+    planned_types = {d.type for d in read_plan(plan_file).devices if d.status == "planned"}
+    assert chart.count("<rect") == 2 * len(planned_types)
+    assert "Import avoided, explained" in demo.output
     assert [int(i) for i in re.findall(r'<tr class="device" data-id="(\d+)"', report)] == ids
     assert "<script" not in report  # self-contained: nothing to load
     assert not re.search(r"<link|src=|@import|url\(", report)
@@ -151,3 +168,52 @@ def test_an_environment_variable_cannot_send_the_demo_elsewhere(tmp_path: Path) 
     assert code == 2
     assert "EMS_STORE_URL" in output
     assert not (tmp_path / "production.sqlite").exists()
+
+
+PARIS = ZoneInfo("Europe/Paris")
+OUT_OF_REACH_MAX = 5  # of the 200-home demo's thermostatic heaters, on a winter day
+
+
+def test_a_december_demo_holds_nearly_every_room_in_its_band(tmp_path: Path) -> None:
+    """A Breton December: the heaters are sized for it, so a few bands at most are out of
+    reach (the round's plan says which: its warnings, not the log)."""
+    options = DemoOptions(folder=tmp_path / "demo", day=date(2026, 12, 7))
+    result = run_demo(options, Console(file=io.StringIO()))
+    heaters = {h.id for h in result.community.thermostatic_heaters}
+    missed = [
+        d.id
+        for d in result.outcome.plan.devices
+        if d.id in heaters and any("comfort band" in w for w in d.warnings)
+    ]
+    assert len(heaters) > 20
+    assert len(missed) < OUT_OF_REACH_MAX, missed
+
+
+def test_the_date_and_the_time_cannot_both_be_given(tmp_path: Path) -> None:
+    code, output = _demo(tmp_path / "demo", "--date", "2027-01-15")
+    assert code == 2
+    assert "--at and --date" in output
+    assert not (tmp_path / "demo").exists()
+
+
+def test_the_date_picks_the_demo_day(tmp_path: Path) -> None:
+    code, output = _demo(
+        tmp_path / "demo", "--date", "2027-07-15", "--homes", "1", "--days", "1", at=""
+    )
+    assert code == 0, output
+    # the round is the next quarter hour: the next day only just before midnight
+    assert re.search(r"Round at (2027-07-15 \d\d|2027-07-16 00):\d\d:\d\d CEST", output), output
+
+
+def test_the_date_keeps_the_local_time_of_day() -> None:
+    now_s = datetime(2026, 12, 7, 10, 20, 30, tzinfo=PARIS).timestamp()  # CET
+    at_s = demo_time_s(DemoOptions(day=date(2027, 7, 15)), PARIS, now_s)
+    assert datetime.fromtimestamp(at_s, PARIS) == datetime(2027, 7, 15, 10, 20, 30, tzinfo=PARIS)
+    assert demo_time_s(DemoOptions(), PARIS, now_s) == now_s
+    assert demo_time_s(DemoOptions(at_s=AT), PARIS, now_s) == AT
+
+
+def test_the_help_shows_the_date_option() -> None:
+    run = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0
+    assert "--date" in run.output

@@ -167,14 +167,15 @@ def test_run_conditions_files_go_by_their_round_start(env: JobsEnv) -> None:
     names = [
         f"{NOW - 20 * DAY}-{METHOD}.scenario.json",
         f"{NOW - 20 * DAY}-{METHOD}.plan.json",
+        f"{NOW - 20 * DAY}-{METHOD}.options.json",
         f"{NOW - DAY}-{METHOD}.scenario.json",
         "notes.txt",  # not a round's file: never touched
     ]
     for name in names:
         (folder / name).write_text("{}", encoding="utf-8")
     summary = job(env.settings(run_conditions_retention_days=14), NOW)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(names[2:])
-    assert "2 run-conditions files" in summary
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names[3:])
+    assert "3 run-conditions files" in summary
 
 
 def test_a_round_still_plans_after_the_harshest_housekeeping(env: JobsEnv) -> None:

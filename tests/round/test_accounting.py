@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from elfe_ems.db.engine import make_engine
+from elfe_ems.notices.catalogue import Notice
 from elfe_ems.round.accounting import Outcome, reason_of
 from elfe_ems.sources.coordination import equipement
 from elfe_ems.store.health import stored_checks
@@ -88,7 +89,10 @@ def test_without_weather_the_heaters_are_left_out_and_said_so(
         for r in caplog.records
         if r.name == "elfe_ems.round.job" and reason in r.getMessage()
     ]
-    assert grouped == [f"[WARN_IGNORED] 2 devices left out of the round: {reason} (devices 30, 31)"]
+    assert grouped == [
+        f"[WARN_IGNORED] 2 devices: left out of the round: {reason} (devices 30, 31); "
+        f"{Notice.LEFT_OUT.advice}"
+    ]
     checks = {c.name: c for c in stored_checks(env.settings(), outcome.plan.round_start)}
     assert checks["weather"].verdict == "failed"  # ems doctor exits non-zero
     assert checks["last round"].verdict == "failed"  # planned without weather

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert
 
 from elfe_ems.db.engine import make_engine
+from elfe_ems.notices.catalogue import Notice
 from elfe_ems.planner.scenario import read_plan
 from elfe_ems.store.freshness import Freshness, State, age_text
 from elfe_ems.store.health import stored_checks
@@ -72,6 +73,11 @@ def test_fresh_inputs_are_said_fresh_everywhere(
     plan = read_plan(saved_plan_path(outcome.scenario_path))
     assert plan.inputs is not None
     assert [i.model_dump() for i in plan.inputs] == logged
+    # where the savings come from: in the plan file and, the same, in the run log
+    assert plan.savings is not None
+    (savings,) = [row["savings"] for row in env.run_log()]
+    assert savings == plan.savings.model_dump(mode="json")
+    assert savings["import_avoided_wh"] == pytest.approx(plan.import_wh_asap - plan.import_wh)
     checks = {c.name: c for c in stored_checks(env.settings(), R)}
     assert checks["balance measurements"].verdict == "warning"  # a measurement in the future
 
@@ -88,7 +94,8 @@ def test_a_balance_item_that_stopped_makes_the_round_stale(
     assert balance.state == State.STALE
     assert balance.age_s == 7 * H - STEP
     line = "[WARN_DATABASE] input balance measurements: stale, 6.8 h old (limit 60 min)"
-    assert _database_lines(caplog) == [line]  # once, naming it and its age
+    # once, naming it, its age and what to do
+    assert _database_lines(caplog) == [f"{line}; {Notice.INPUT_STALE.advice}"]
     plan = read_plan(saved_plan_path(outcome.scenario_path))
     assert plan.inputs is not None
     assert {i.name: i.state for i in plan.inputs}["balance measurements"] == "stale"
@@ -108,11 +115,14 @@ def test_missing_and_short_inputs(pg_env: Any, caplog: pytest.LogCaptureFixture)
     assert forecast.state == State.STALE  # 1 h old (fresh) but 40 of 96 steps
     assert forecast.coverage == pytest.approx(40 / 96)
     lines = _database_lines(caplog)
-    assert "[WARN_DATABASE] input balance measurements: missing" in lines
-    assert "[WARN_DATABASE] input weather: missing" in lines
+    missing = Notice.INPUT_MISSING.advice
+    assert f"[WARN_DATABASE] input balance measurements: missing; {missing}" in lines
+    assert f"[WARN_DATABASE] input weather: missing; {missing}" in lines
+    # the short forecast in one line: its state, and how the round completed it
     assert (
-        "[WARN_DATABASE] input forecast: stale, 60 min old (limit 2.0 h), covers 42% of the "
-        "horizon" in lines
+        "[WARN_DATABASE] input forecast: stale, 60 min old (limit 2.0 h); the forecast covers "
+        f"40 of 96 steps: the rest extended by 24 h persistence; {Notice.INPUT_STALE.advice}"
+        in lines
     )
     assert len(lines) == 3
 

@@ -28,6 +28,13 @@ def _round(env: Any, caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
     return outcome, [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+def _forecast_line(warnings: list[str]) -> str:
+    """The one line about the forecast: its freshness and how the round completed it."""
+    (line,) = [w for w in warnings if w.startswith("[WARN_DATABASE] input forecast: ")]
+    assert not [w for w in warnings if w.startswith("[WARN_DATABASE] the forecast covers")]
+    return line
+
+
 def _published(env: Any, case: Any, outcome: Any, net_load_w: list[float]) -> None:
     """The round published all its rows, from the net load it used."""
     assert outcome.plan.round_start == case.R
@@ -54,8 +61,8 @@ def test_short_forecast_extended_by_persistence(
     scenario_net_load = _scenario_net_load(outcome)
     assert scenario_net_load == expected
     _published(env, case, outcome, expected)
-    assert "[WARN_DATABASE] the forecast covers 48 of 96 steps: the rest extended by 24 h " in (
-        "\n".join(warnings)
+    assert "; the forecast covers 48 of 96 steps: the rest extended by 24 h " in (
+        _forecast_line(warnings)
     )
     (entry,) = env.run_log()
     assert entry["input_ages_s"]["forecast_steps_extended"] == 48
@@ -69,7 +76,7 @@ def test_only_yesterday_forecast(pg_env: Any, case: Any, caplog: pytest.LogCaptu
     expected = [-case.yesterday_w(k - 96) for k in range(96)]
     assert _scenario_net_load(outcome) == expected
     _published(env, case, outcome, expected)
-    assert any(w.startswith("[WARN_DATABASE] the forecast covers 0 of 96") for w in warnings)
+    assert "; the forecast covers 0 of 96 steps: the rest extended" in _forecast_line(warnings)
     (entry,) = env.run_log()
     assert entry["input_ages_s"]["forecast_steps_extended"] == 96
     # the data used were issued at R - 25 h: their age is known, and recorded
@@ -81,9 +88,9 @@ def test_no_forecast_at_all(pg_env: Any, case: Any, caplog: pytest.LogCaptureFix
     outcome, warnings = _round(env, caplog)
     assert _scenario_net_load(outcome) == [0.0] * 96
     _published(env, case, outcome, [0.0] * 96)
-    assert (
-        "[WARN_DATABASE] the forecast covers 0 of 96 steps: the rest taken as a zero net load"
-        in warnings
+    assert _forecast_line(warnings).startswith(
+        "[WARN_DATABASE] input forecast: missing; the forecast covers 0 of 96 steps: the rest "
+        "taken as a zero net load; "
     )
     (entry,) = env.run_log()
     assert entry["input_ages_s"]["forecast_steps_extended"] == 96
@@ -120,7 +127,10 @@ def test_nan_and_infinite_forecast_values_are_missing(
     expected[6] = -case.yesterday_w(6 - 96)
     assert _scenario_net_load(outcome) == expected
     _published(env, case, outcome, expected)
-    assert any(w.startswith("[WARN_DATABASE] the forecast covers 95 of 96") for w in warnings)
+    # fresh (95 of 96 steps is enough), but completed: said all the same
+    assert "fresh, 60 min old (limit 2.0 h); the forecast covers 95 of 96 steps" in (
+        _forecast_line(warnings)
+    )
 
 
 def test_nan_weather_point_left_out(pg_env: Any, case: Any) -> None:

@@ -7,6 +7,7 @@ start window is steps 53-61): the replay starts it at 60 and says which devices 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from typer.testing import CliRunner
 
 from elfe_ems.cli import app
 from elfe_ems.planner.core import SolveOptions
-from elfe_ems.round.replay import replay
+from elfe_ems.round.replay import read_options, replay, save_options
+from elfe_ems.store.run_files import saved_options_path
 
 MOVED = {56: 60, 57: 61, 58: 62}
 
@@ -72,4 +74,49 @@ def test_replay_bad_csv(published: Any, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "95 rows of net_load_w, expected 96" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_replay_plans_with_the_round_s_own_options(published: Any, tmp_path: Path) -> None:
+    scenario = published.outcome.scenario_path
+    saved = read_options(scenario)
+    assert saved is not None  # the round saved them beside its scenario
+    assert saved.time_limit_s <= 60  # the round's budget, not the command's default
+    result = CliRunner().invoke(app, ["replay", str(scenario)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Replayed with the round's options, unless given: time limit {saved.time_limit_s:g} s, "
+        f"gap {saved.gap:g}, objective import"
+    ) in " ".join(result.output.split())
+
+    # an option given wins over the round's
+    result = CliRunner().invoke(
+        app, ["replay", str(scenario), "--time-limit", "7", "--gap", "0.01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "time limit 7 s, gap 0.01, objective import" in " ".join(result.output.split())
+
+    # a round that minimised the cost is replayed on the same prices
+    priced = replace(saved, price_per_kwh=tuple([0.2] * 48 + [0.1] * 48))
+    copy = tmp_path / scenario.name
+    copy.write_bytes(scenario.read_bytes())
+    save_options(priced, copy)
+    again = replay(copy, None, read_options(copy) or saved)
+    assert again.plan.solver.objective == "price"
+    result = CliRunner().invoke(app, ["replay", str(copy)])
+    assert "objective price" in " ".join(result.output.split())
+
+    # without saved options (an older round): the defaults, said so
+    saved_options_path(copy).unlink()
+    result = CliRunner().invoke(app, ["replay", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "Replayed with the default options (the round saved none), unless given" in " ".join(
+        result.output.split()
+    )
+
+    # a damaged options file is a clear error, not a crash
+    saved_options_path(copy).write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(app, ["replay", str(copy)])
+    assert result.exit_code == 2
+    assert "not usable solver options" in result.output
     assert "Traceback" not in result.output

@@ -96,6 +96,14 @@ def test_the_rounds_history(client: TestClient, dashboard: Dashboard) -> None:
     assert "coordination database" in rounds[0]["error"]
     assert all(r["duration_s"] >= 0 for r in rounds)
     assert rounds[1]["import_wh"] <= rounds[1]["import_wh_asap"]
+    savings = rounds[1]["savings"]
+    assert savings["import_avoided_wh"] == pytest.approx(
+        rounds[1]["import_wh_asap"] - rounds[1]["import_wh"]
+    )
+    assert sum(t["import_avoided_wh"] for t in savings["by_type"]) == pytest.approx(
+        savings["import_avoided_wh"], abs=1e-6
+    )
+    assert rounds[0]["savings"] is None  # a failed round saves nothing
     assert [r["id"] for r in client.get("/api/rounds", params={"limit": 1}).json()] == [
         dashboard.failed_round
     ]

@@ -149,6 +149,30 @@ def test_the_plan_page_accounts_for_every_device(page: Page, base_url: str) -> N
     assert sum(counts) >= len(CURRENT_TYPES)
 
 
+def test_the_plan_page_says_where_the_savings_come_from(page: Page, base_url: str) -> None:
+    _load(page, f"{base_url}/")
+    assert page.is_visible("#savings")
+    plan = page.evaluate("fetch('/api/plan/current').then((r) => r.json())")
+    savings = plan["round"]["savings"]
+    lines = page.locator("#savings-text li").all_text_contents()
+    assert lines == plan["round"]["savings_text"]
+    assert lines[0].startswith("The plan imports ")
+    rows = page.locator("#savings-table tbody tr")
+    assert rows.count() == len(savings["by_type"]) + 1  # one per type, then all
+    total = rows.last.locator("td").all_text_contents()
+    assert total[0] == "All"
+    assert total[4] == f"{savings['import_avoided_wh'] / 1000:,.2f} kWh"
+
+
+def test_the_rounds_page_shows_the_savings_per_round_and_day(page: Page, base_url: str) -> None:
+    _load(page, f"{base_url}/rounds")
+    assert _series(page, "savings") == 3
+    days = page.locator("#savings-days tbody tr")
+    assert days.count() == 1  # the dataset's rounds are on one day
+    cells = days.first.locator("td").all_text_contents()
+    assert cells[1] == "2"  # its two succeeded rounds; the failed one says nothing
+
+
 def test_the_rounds_page_opens_a_round_plan(
     page: Page, base_url: str, dashboard: Dashboard
 ) -> None:

@@ -13,6 +13,7 @@ from elfe_ems.cli.db import db_app, thermal_app
 from elfe_ems.cli.demo import demo_command
 from elfe_ems.cli.doctor import doctor_command
 from elfe_ems.cli.jobs import job_command, jobs_command, serve_command, systemd_app
+from elfe_ems.cli.logs import configure
 from elfe_ems.cli.planning import replay_command, run_command, solve_command
 from elfe_ems.cli.web import web_command
 
@@ -46,6 +47,6 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log errors only.")] = False,
 ) -> None:
-    """Configure logging: one event per line on standard error (journald-friendly)."""
-    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    """Configure logging: one event per line on standard error, with journald's priorities
+    under systemd (:mod:`elfe_ems.cli.logs`)."""
+    configure(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)

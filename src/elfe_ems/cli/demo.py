@@ -32,6 +32,16 @@ def demo_command(
         float | None,
         typer.Option("--at", help="The demo's Unix time [s] [default: now].", show_default=False),
     ] = None,
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="The demo's local day (YYYY-MM-DD), at the current local time of day; "
+            "exclusive with --at [default: today].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """See the EMS at work on a simulated community, in one command.
 
@@ -43,7 +53,16 @@ def demo_command(
     from elfe_ems.demo.folder import DemoFolderError  # noqa: PLC0415
     from elfe_ems.demo.run import DemoOptions, run_demo  # noqa: PLC0415
 
-    options = DemoOptions(homes=homes, seed=seed, days=days, folder=folder, at_s=at)
+    if at is not None and day is not None:
+        raise fail("--at and --date both set the demo's time: give one of them")
+    options = DemoOptions(
+        homes=homes,
+        seed=seed,
+        days=days,
+        folder=folder,
+        at_s=at,
+        day=None if day is None else day.date(),
+    )
     try:
         result = run_demo(options, console)
     except (DemoFolderError, ConfigError) as error:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -16,10 +17,11 @@ from rich.table import Table
 from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
+from elfe_ems.planner.savings import savings_sentences, two_decimals
 from elfe_ems.planner.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
 from elfe_ems.round.accounting import Accounting, Outcome
 from elfe_ems.round.job import RoundError, run_round
-from elfe_ems.round.replay import replay
+from elfe_ems.round.replay import read_options, replay
 from elfe_ems.round.tariff import Objective, Tariff, solve_options
 from elfe_ems.store.freshness import Freshness, State, age_text
 from elfe_ems.timegrid import Grid
@@ -157,10 +159,29 @@ def replay_command(
         Path | None,
         typer.Option("--net-load", help="CSV with a net_load_w column (W, one row per step)."),
     ] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", min=0.01)] = 60.0,
-    gap: Annotated[float, typer.Option("--gap", min=0.0, max=1.0)] = 1e-4,
-    objective: ObjectiveOption = Objective.IMPORT,
-    peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", min=0.01, help="Solver time limit [s] [default: the round's]."
+        ),
+    ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap [default: the round's]."),
+    ] = None,
+    objective: Annotated[
+        Objective | None,
+        typer.Option(
+            "--objective",
+            help="Minimise the import, or its cost at the tariff options [default: the round's].",
+        ),
+    ] = None,
+    peak_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--peak-tolerance", min=0.0, help="Peak stage tolerance [-] [default: the round's]."
+        ),
+    ] = None,
     peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
     off_peak_price: OffPeakPriceOption = DEFAULT_OFF_PEAK_PRICE,
     off_peak: OffPeakOption = None,
@@ -168,20 +189,31 @@ def replay_command(
 ) -> None:
     """Solve a saved round again and show how the plan and the import differ.
 
-    The objective options must be the round's configuration for an unchanged plan.
+    The round's own solver options (saved beside its scenario) are used unless an option
+    says otherwise; the tariff options apply with --objective.
     """
     try:
-        options = _options_for(
-            read_scenario(scenario),
-            time_limit,
-            gap,
-            objective,
-            peak_tolerance,
-            _tariff(peak_price, off_peak_price, off_peak, timezone),
+        parsed = read_scenario(scenario)
+        saved = read_options(scenario)
+        tariff = _tariff(peak_price, off_peak_price, off_peak, timezone)
+        defaults = _options_for(
+            parsed, 60.0, 1e-4, objective or Objective.IMPORT, DEFAULT_PEAK_TOLERANCE, tariff
         )
+        given = (("time_limit_s", time_limit), ("gap", gap), ("peak_tolerance", peak_tolerance))
+        changes: dict[str, Any] = {name: value for name, value in given if value is not None}
+        if objective is not None:
+            changes["price_per_kwh"] = defaults.price_per_kwh
+        options = replace(saved or defaults, **changes)
         result = replay(scenario, net_load, options)
     except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
         raise fail(str(error)) from None
+    origin = "the round's options" if saved else "the default options (the round saved none)"
+    console.print(
+        f"Replayed with {origin}, unless given: time limit {options.time_limit_s:g} s, "
+        f"gap {options.gap:g}, objective {'import' if options.price_per_kwh is None else 'price'}, "
+        f"peak tolerance {options.peak_tolerance:g}",
+        highlight=False,
+    )
     print_summary(result.plan, result.stats)
     if result.saved is None:
         console.print("No saved plan beside the scenario to compare with.")
@@ -231,6 +263,36 @@ def print_summary(plan: Plan, stats: SolveStats) -> None:
         f"{stats.n_rows:,} rows, {stats.n_nonzeros:,} non-zeros)",
         highlight=False,
     )
+    print_savings(plan)
+
+
+def print_savings(plan: Plan) -> None:
+    """Where the import avoided comes from, by device type, then in plain words."""
+    savings = plan.savings
+    if savings is None:
+        return
+    table = Table(title="Import avoided, explained")
+    for column in ("type", "shifted kWh", "not used kWh", "avoided kWh", "band missed K·h"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    for part in savings.by_type:
+        miss = "" if part.band_miss_kh is None else two_decimals(part.band_miss_kh)
+        table.add_row(
+            part.type,
+            *(two_decimals(wh / 1000) for wh in (part.shifted_wh, part.not_used_wh,
+              part.import_avoided_wh)),
+            miss,
+        )  # fmt: skip
+    table.add_section()
+    table.add_row(
+        "all",
+        *(two_decimals(wh / 1000) for wh in (savings.shifted_wh, savings.not_used_wh,
+          savings.import_avoided_wh)),
+        "",
+        style="bold",
+    )  # fmt: skip
+    console.print(table)
+    for line in savings_sentences(savings, plan.import_wh_asap):
+        console.print(f"  {line}", highlight=False)
 
 
 def print_accounting(accounting: Accounting | None) -> None:

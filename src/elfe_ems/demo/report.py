@@ -19,11 +19,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from elfe_ems.planner.devices import SkipDevice, model_for
-from elfe_ems.planner.scenario import DevicePlan, Plan, Scenario
+from elfe_ems.planner.savings import TYPE_LABELS, savings_sentences
+from elfe_ems.planner.scenario import DevicePlan, Plan, Savings, Scenario
 from elfe_ems.sim.community import TYPE_NAMES, Community, Device
 from elfe_ems.sources.coordination import MODE_PILOTED
-from elfe_ems.timegrid import Grid
 
 ISSUE_DEVICE = re.compile(r"device (\d+) \(")  # in the round's issues: "TAG device ID (kind): ..."
 CHART_W, CHART_H, MARGIN = 960, 320, 48
@@ -32,6 +31,11 @@ SERIES = (
     ("forecast without flexible devices", "#9aa0a6", "6 4"),
     ("without EMS (every device as early as allowed)", "#e8710a", ""),
     ("with the EMS plan", "#1a73e8", ""),
+)
+SAVINGS_W = 960
+SAVINGS_SERIES = (
+    ("shifted in time (the same energy at better hours)", "#1a73e8"),
+    ("not used (energy the plan leaves out)", "#188038"),
 )
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #202124; }
@@ -53,23 +57,12 @@ def _local(time_s: int, tz: ZoneInfo, pattern: str = "%a %d %b %H:%M") -> str:
     return datetime.fromtimestamp(time_s, tz).strftime(pattern)
 
 
-def asap_flexible_w(scenario: Scenario) -> np.ndarray:
-    """The flexible devices' power [W per step] without the EMS: each as early as allowed."""
-    grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
-    total = np.zeros(grid.steps)
-    for spec in scenario.devices:
-        try:
-            model = model_for(spec, grid, scenario)
-        except SkipDevice:  # skipped by the plan too: it draws nothing either way
-            continue
-        total += model.power_w(model.asap_decisions())
-    return total
-
-
 def _chart(scenario: Scenario, plan: Plan, tz: ZoneInfo) -> str:
     """The net load chart [kW], as an inline SVG."""
+    if plan.net_load_asap_w is None:
+        raise ValueError("the plan has no net_load_asap_w: solve its scenario again")
     base = np.asarray(scenario.net_load_w)
-    curves = [base, base + asap_flexible_w(scenario), np.asarray(plan.net_load_with_flexible_w)]
+    curves = [base, np.asarray(plan.net_load_asap_w), np.asarray(plan.net_load_with_flexible_w)]
     kw = [c / 1000 for c in curves]
     # typed: numpy's stubs give the extremes of an untyped-dtype array as Any
     low: float = min(0.0, *(c.min() for c in kw))
@@ -117,6 +110,60 @@ def _chart(scenario: Scenario, plan: Plan, tz: ZoneInfo) -> str:
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _savings_chart(savings: Savings) -> str:
+    """The import avoided by each device type, shifted and not used side by side [kWh], as
+    an inline SVG of horizontal bars (left of the axis: more imported than without EMS)."""
+    parts_kwh = [(t, t.shifted_wh / 1000, t.not_used_wh / 1000) for t in savings.by_type]
+    reach = max((abs(v) for _, *values in parts_kwh for v in values), default=0.0) or 1.0
+    label_w, bar_h, row_h = 170, 9, 30
+    axis_x = label_w + (SAVINGS_W - label_w) / 2
+    scale = (SAVINGS_W - label_w) / 2 / reach * 0.8
+    height = row_h * len(parts_kwh) + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SAVINGS_W}" height="{height}" '
+        f'viewBox="0 0 {SAVINGS_W} {height}" role="img" id="savings-chart">',
+        f'<line x1="{axis_x:.1f}" x2="{axis_x:.1f}" y1="0" y2="{height - 24}" stroke="#5f6368"/>',
+        f'<text x="{axis_x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">'
+        "0 kWh (left: more imported, right: less imported than without the EMS)</text>",
+    ]
+    for row, (part, *values_kwh) in enumerate(parts_kwh):
+        top = row * row_h + 4
+        parts.append(
+            f'<text x="0" y="{top + bar_h + 4}" font-size="12">'
+            f"{html.escape(TYPE_LABELS.get(part.type, part.type))}</text>"
+        )
+        for k, ((_name, colour), value) in enumerate(zip(SAVINGS_SERIES, values_kwh, strict=True)):
+            width = abs(value) * scale
+            x = axis_x if value >= 0 else axis_x - width
+            y = top + k * (bar_h + 2)
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{bar_h}" fill="{colour}"/>'
+                f'<text x="{axis_x + (width + 4 if value >= 0 else -width - 4):.1f}" '
+                f'y="{y + bar_h - 1}" font-size="10" '
+                f'text-anchor="{"start" if value >= 0 else "end"}">{value:,.2f}</text>'
+            )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _savings_section(plan: Plan) -> str:
+    """Where the savings come from: the plain words and the chart."""
+    if plan.savings is None:
+        return '<p class="muted">This plan says nothing of where its savings come from.</p>'
+    sentences = "".join(
+        f"<li>{html.escape(line)}</li>"
+        for line in savings_sentences(plan.savings, plan.import_wh_asap)
+    )
+    legend = "".join(
+        f'<span><i style="background:{colour}"></i>{html.escape(name)}</span>'
+        for name, colour in SAVINGS_SERIES
+    )
+    return (
+        f'<ul id="savings">{sentences}</ul>\n<p class="legend">{legend}</p>\n'
+        f"{_savings_chart(plan.savings)}"
+    )
 
 
 def _runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -212,6 +259,8 @@ def render_report(
 {_figure("Saved", f"{saved_wh / 1000:,.1f} kWh{share}")}
 {_figure("Solver", f"{plan.solver.status}, gap {gap}")}
 </div>
+<h2>Where the savings come from</h2>
+{_savings_section(plan)}
 <h2>Net load of the territory</h2>
 <p class="legend">{legend}</p>
 {_chart(scenario, plan, tz)}

@@ -5,13 +5,17 @@ The demo plays the production schedule around one round: the round start ``R`` i
 quarter hour whose round time (``R`` - 30 s, e.g. 14:14:30) is at or after the demo's time;
 the history ends and the jobs run at ``R`` - 60 s (the power prediction's time), the round
 at ``R`` - 30 s, so its solver gets the time a scheduled round gets. The weather job needs
-the internet: the store's weather forecast is written from the temperature sample instead.
+the internet: the store's weather forecast is written from the weather model's temperatures
+instead (:mod:`elfe_ems.sim.profiles`: a seasonal model of Rennes, calibrated on its climate
+normals). The demo's time is now, or given (``--at``), or the current local time of day on a
+given day (``--date``), whose season sets the weather.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,7 +38,7 @@ from elfe_ems.sim.community import (
     write_coordination,
 )
 from elfe_ems.sim.measurements import SAMPLE_S, Clock, record, simulate
-from elfe_ems.sim.profiles import TMY_NAME, territory_weather
+from elfe_ems.sim.profiles import WEATHER_MODEL_NAME, territory_weather
 from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.weather import WeatherPoint
 from elfe_ems.store import migrate
@@ -59,7 +63,8 @@ class DemoOptions:
     seed: int = 1
     days: int = 3
     folder: Path = Path("ems-data/demo")
-    at_s: float | None = None  # None: now
+    at_s: float | None = None  # None: now, or the current local time of day on ``day``
+    day: date | None = None  # a local day of the settings' time zone; not with ``at_s``
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,17 @@ class DemoOutcome:
     scenario: Scenario
     samples: int
     elapsed_s: float
+
+
+def demo_time_s(options: DemoOptions, tz: ZoneInfo, now_s: float) -> float:
+    """The demo's time [Unix s]: ``options.at_s``, else the local time of day of ``now_s`` on
+    ``options.day``, else ``now_s``."""
+    if options.at_s is not None:
+        return options.at_s
+    if options.day is None:
+        return now_s
+    now = datetime.fromtimestamp(now_s, tz)
+    return datetime.combine(options.day, now.time(), tz).timestamp()
 
 
 def demo_times(at_s: float) -> tuple[int, int, int]:
@@ -105,12 +121,12 @@ def run_demo(options: DemoOptions, console: Console) -> DemoOutcome:
     started = time.monotonic()
     if options.homes < 1 or options.days < 1:
         raise ValueError(f"need --homes >= 1 and --days >= 1 (got {options.homes}, {options.days})")
-    round_start, round_at, jobs_at = demo_times(
-        time.time() if options.at_s is None else options.at_s
-    )
+    if options.at_s is not None and options.day is not None:
+        raise ValueError("give the demo's time (at_s) or its day, not both")
     files = prepare_folder(options.folder)
     settings = write_config(files, ROUND_TIME_LIMIT_S)
     tz = ZoneInfo(settings.timezone)
+    round_start, round_at, jobs_at = demo_times(demo_time_s(options, tz, time.time()))
     columns = (SpinnerColumn(), TextColumn("{task.description:<42}"), BarColumn(),
                TextColumn("{task.percentage:>3.0f} %"), TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console, transient=False) as progress:
@@ -141,7 +157,7 @@ def run_demo(options: DemoOptions, console: Console) -> DemoOutcome:
             steps.start(f"job {name}")
             summaries[name] = job_named(name).load()(settings, jobs_at)
             steps.advance(5)
-        steps.start("weather forecast from the sample")
+        steps.start("weather forecast from the model")
         summaries["weather"] = _store_weather(settings, round_start, jobs_at, tz)
         steps.advance(2)
         steps.start(f"planning round (solver up to {ROUND_TIME_LIMIT_S:g} s)")
@@ -186,7 +202,7 @@ def _databases(files: DemoFiles, settings: Settings, community: Community) -> No
 
 
 def _store_weather(settings: Settings, round_start: int, fetched_at: int, tz: ZoneInfo) -> str:
-    """The store's weather forecast from the temperature sample, hourly, as if fetched at
+    """The store's weather forecast from the model's temperatures, hourly, as if fetched at
     ``fetched_at``; a one-line summary."""
     first = (round_start - WEATHER_PAST_S) // 3600 * 3600
     hours = np.arange(first, round_start + WEATHER_AHEAD_S + 1, 3600)
@@ -199,4 +215,4 @@ def _store_weather(settings: Settings, round_start: int, fetched_at: int, tz: Zo
     ]
     with engine_for(settings.store_url) as engine, engine.begin() as connection:
         store_forecast(connection, points, fetched_at)
-    return f"{len(points)} hourly temperatures from the {TMY_NAME} stored (not fetched)"
+    return f"{len(points)} hourly temperatures from the {WEATHER_MODEL_NAME} stored (not fetched)"

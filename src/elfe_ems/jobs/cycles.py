@@ -21,6 +21,8 @@ from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.cycles import Cycle, CycleSettings, detect_cycles, to_step_profile
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import note
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.sources.units import Quantity, history_in
 from elfe_ems.store.cycles import current_profile, replace_profile, settings_of
@@ -80,7 +82,7 @@ def job(settings: Settings, now_s: float) -> str:
         items = client.items(item_ids)
         for item_id in item_ids:
             if item_id not in items:
-                log.warning("[WARN_IGNORED] machine power item %d not in Zabbix", item_id)
+                note(log, Notice.ITEM_NOT_IN_ZABBIX, "machine power item", item_id, "not in Zabbix")
                 continue
             with store.begin() as connection:
                 machine_settings = settings_of(connection, item_id)

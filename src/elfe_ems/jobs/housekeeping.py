@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 ROUND_NEEDS_S = 3 * DAY_S
 """How far back a round reads plans and forecasts [s]."""
 
-RUN_CONDITIONS_FILE = re.compile(r"^(\d+)-.+\.(scenario|plan)\.json$")
+RUN_CONDITIONS_FILE = re.compile(r"^(\d+)-.+\.(scenario|plan|options)\.json$")
 
 
 def _older(table: Table, time: str, cutoff_s: float) -> Delete:
@@ -135,7 +135,7 @@ def _run(connection_of: Callable[[], Connection], deletions: dict[str, Delete]) 
 
 
 def old_run_conditions(folder: Path, cutoff_s: float) -> list[Path]:
-    """The scenario and plan files of rounds that started before ``cutoff_s``."""
+    """The scenario, plan and options files of rounds that started before ``cutoff_s``."""
     if not folder.is_dir():
         return []
     found = []

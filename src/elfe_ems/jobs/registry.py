@@ -9,11 +9,13 @@ job again at its next time. A job never takes another down: each runs in its own
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from elfe_ems.config import Settings
+from elfe_ems.notices.collector import grouped
 
 JobFunction = Callable[[Settings, float], str]
 
@@ -54,10 +56,17 @@ class Job:
 
 
 def load_target(target: str) -> JobFunction:
-    """The job function named by ``target``, ``"module:function"``."""
+    """The job function named by ``target``, ``"module:function"``, its warnings about items
+    and devices logged one line per kind when it returns."""
     module, function = target.split(":")
     loaded: JobFunction = getattr(importlib.import_module(module), function)
-    return loaded
+
+    @functools.wraps(loaded)
+    def run(settings: Settings, now_s: float) -> str:
+        with grouped():
+            return loaded(settings, now_s)
+
+    return run
 
 
 QUARTER_MINUTES = "14,29,44,59"

@@ -15,6 +15,8 @@ from elfe_ems.config import Settings
 from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements
 from elfe_ems.logtags import Tag
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import note
 from elfe_ems.sources.units import Quantity, UnitError, conversion
 from elfe_ems.store.tables import room_temperature
 from elfe_ems.store.upsert import upsert
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PLAUSIBLE_C = (-30.0, 60.0)
 """Room temperatures outside this range [°C] are not measurements."""
+ITEM = "room temperature item"
 
 
 def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values carry their time)
@@ -34,7 +37,7 @@ def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values ca
     for item_id in item_ids:
         item = items.get(item_id)
         if item is None or item.last_clock is None or item.last_value is None:
-            log.warning("[WARN_IGNORED] room temperature item %d: no value in Zabbix", item_id)
+            note(log, Notice.NO_VALUE_IN_ZABBIX, ITEM, item_id, "no value in Zabbix")
             continue
         try:
             temp_c = conversion(item, Quantity.TEMPERATURE_C).one(item.last_value)
@@ -43,11 +46,8 @@ def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values ca
             continue
         low, high = PLAUSIBLE_C
         if not (math.isfinite(temp_c) and low <= temp_c <= high):
-            log.warning(
-                "[WARN_IGNORED] room temperature item %d: %r °C is not plausible",
-                item_id,
-                temp_c,
-            )
+            text = f"{temp_c!r} °C is not plausible"
+            note(log, Notice.IMPLAUSIBLE_VALUE, ITEM, item_id, text, value=temp_c)
             continue
         rows.append(
             {

@@ -25,6 +25,8 @@ from elfe_ems.jobs.common import database, measured_items
 from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.learning.meter import energy_from_meter_wh, energy_from_power_wh
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import note
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 from elfe_ems.sources.units import Quantity, history_in, is_unit_of
 from elfe_ems.store.tables import water_heater_energy
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 LOOKBACK_S = 6 * 3600  # the last meter reading before the window is searched this far back
 MIN_COVERAGE = 0.5  # share of the window the power must cover
 FULL_COVERAGE = 0.99
+POWER_ITEM = "water heater power item"  # the items' nouns in the log
+ENERGY_ITEM = "water heater energy item"
 
 
 def energy_meter(client: MeasurementSource, power: Item) -> Item | None:
@@ -45,12 +49,8 @@ def energy_meter(client: MeasurementSource, power: Item) -> Item | None:
         key=lambda i: i.item_id,
     )
     if len(meters) > 1:
-        log.warning(
-            "[WARN_IGNORED] host of power item %d has %d energy items; using item %d",
-            power.item_id,
-            len(meters),
-            meters[0].item_id,
-        )
+        text = f"its host has {len(meters)} energy items: item {meters[0].item_id} used"
+        note(log, Notice.SEVERAL_ENERGY_ITEMS, POWER_ITEM, power.item_id, text)
     return meters[0] if meters else None
 
 
@@ -72,40 +72,27 @@ def tank_energy_wh(client: MeasurementSource, power: Item, now_s: int) -> float 
             if coverage >= FULL_COVERAGE:
                 return energy_wh
             if coverage >= MIN_COVERAGE:
-                log.warning(
-                    "[WARN_DATABASE] energy item %d covers %.0f %% of the last 24 h: energy "
-                    "scaled to 24 h",
-                    meter.item_id,
-                    100 * coverage,
-                )
+                _short(ENERGY_ITEM, meter.item_id, coverage, "energy scaled to 24 h")
                 return energy_wh / coverage
-            log.warning(
-                "[WARN_DATABASE] energy item %d covers %.0f %% of the last 24 h: power integrated",
-                meter.item_id,
-                100 * coverage,
-            )
+            _short(ENERGY_ITEM, meter.item_id, coverage, "power integrated")
         else:
-            log.warning(
-                "[WARN_IGNORED] energy item %d has fewer than 2 readings in 24 h: power integrated",
-                meter.item_id,
-            )
+            text = "fewer than 2 readings in 24 h: power integrated"
+            note(log, Notice.TOO_FEW_READINGS, ENERGY_ITEM, meter.item_id, text)
     times_s, power_w = history_in(client, power, Quantity.POWER_W, start_s - LOOKBACK_S, now_s)
     energy_wh, coverage = energy_from_power_wh(times_s, power_w, start_s, now_s)
     if coverage < MIN_COVERAGE:
-        log.warning(
-            "[WARN_DATABASE] power item %d covers %.0f %% of the last 24 h: energy unknown, "
-            "not stored (the round uses an older energy or the tank's volume)",
-            power.item_id,
-            100 * coverage,
-        )
+        done = "energy unknown, not stored (the round uses an older energy or the tank's volume)"
+        _short(POWER_ITEM, power.item_id, coverage, done)
         return None
     if coverage < FULL_COVERAGE:
-        log.warning(
-            "[WARN_DATABASE] power item %d covers %.0f %% of the last 24 h: energy scaled to 24 h",
-            power.item_id,
-            100 * coverage,
-        )
+        _short(POWER_ITEM, power.item_id, coverage, "energy scaled to 24 h")
     return energy_wh / coverage
+
+
+def _short(kind: str, item_id: int, coverage: float, done: str) -> None:
+    """Note an item whose history covers only ``coverage`` of the day, and what was done."""
+    text = f"covers {100 * coverage:.0f} % of the last 24 h: {done}"
+    note(log, Notice.SHORT_HISTORY, kind, item_id, text, value=100 * coverage, what=done)
 
 
 def job(settings: Settings, now_s: float) -> str:
@@ -118,7 +105,7 @@ def job(settings: Settings, now_s: float) -> str:
         items = client.items(item_ids)
         for item_id in item_ids:
             if item_id not in items:
-                log.warning("[WARN_IGNORED] water heater power item %d not in Zabbix", item_id)
+                note(log, Notice.ITEM_NOT_IN_ZABBIX, POWER_ITEM, item_id, "not in Zabbix")
                 continue
             try:
                 energy_wh = tank_energy_wh(client, items[item_id], measured_at)

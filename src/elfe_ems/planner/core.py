@@ -25,11 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from elfe_ems.notices.catalogue import skipped
+from elfe_ems.notices.collector import grouped, note
 from elfe_ems.planner.devices import Block, DeviceModel, SkipDevice, model_for
 from elfe_ems.planner.heuristic import greedy_decisions
 from elfe_ems.planner.kpi import import_wh
 from elfe_ems.planner.model import import_weight_h, is_feasible
-from elfe_ems.planner.scenario import DevicePlan, Plan, Scenario, SolverInfo
+from elfe_ems.planner.savings import DeviceCurves, explain_savings
+from elfe_ems.planner.scenario import DevicePlan, Plan, Savings, Scenario, SolverInfo
 from elfe_ems.planner.search import Search, SearchOptions, relative_gap
 from elfe_ems.timegrid import Grid
 
@@ -76,7 +79,8 @@ def _prepare(scenario: Scenario, grid: Grid, deadline: float) -> list[DeviceMode
         try:
             prepared.append(model_for(spec, grid, scenario, deadline))
         except SkipDevice as skip:
-            log.warning("%s device %s (%s): skipped: %s", skip.tag, spec.id, spec.type, skip.reason)
+            notice = skipped(skip.tag)
+            note(log, notice, spec.type, spec.id, f"skipped: {skip.reason}", what=skip.summary)
             prepared.append(
                 DevicePlan(
                     id=spec.id,
@@ -92,8 +96,13 @@ def _prepare(scenario: Scenario, grid: Grid, deadline: float) -> list[DeviceMode
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None) -> tuple[Plan, SolveStats]:
-    """The plan of a scenario, and how long each part took."""
-    options = options or SolveOptions()
+    """The plan of a scenario, and how long each part took; the devices' warnings are logged
+    one line per kind when it ends."""
+    with grouped():
+        return _solve(scenario, options or SolveOptions())
+
+
+def _solve(scenario: Scenario, options: SolveOptions) -> tuple[Plan, SolveStats]:
     began = time.perf_counter()
     grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
     net_load_w = np.asarray(scenario.net_load_w, dtype=float)
@@ -105,7 +114,10 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> tuple[Plan
     base_load_w = net_load_w + sum((b.constant_w for b in blocks), np.zeros(grid.steps))
     start = _start(models, blocks, base_load_w)
     start_decisions = [m.decisions_from_solution(x) for m, x in zip(models, start, strict=True)]
-    flex_asap_w = sum((m.power_w(m.asap_decisions()) for m in models), np.zeros(grid.steps))
+    asap_decisions = [m.asap_decisions() for m in models]
+    flex_asap_w = sum(
+        (m.power_w(d) for m, d in zip(models, asap_decisions, strict=True)), np.zeros(grid.steps)
+    )
     build_ms = (time.perf_counter() - began) * 1000
 
     weight_h = import_weight_h(grid, price)
@@ -137,11 +149,34 @@ def solve(scenario: Scenario, options: SolveOptions | None = None) -> tuple[Plan
         import_wh=plan_import_wh,
         import_wh_asap=import_wh(net_load_w, flex_asap_w, grid.step_h),
         net_load_with_flexible_w=load_w.tolist(),
+        net_load_asap_w=(net_load_w + flex_asap_w).tolist(),
+        savings=_savings(net_load_w, models, asap_decisions, decisions, grid.step_h),
         peak_import_w=float(load_w.max(initial=0.0)),
         solver=_solver_info(status, search, _objective(load_w, weight_h), price),
         devices=device_plans,
     )
     return plan, SolveStats(build_ms=build_ms, solve_ms=plan.solver.solve_ms, **search.sizes)
+
+
+def _savings(
+    net_load_w: np.ndarray,
+    models: list[DeviceModel],
+    asap: list[np.ndarray],
+    planned: list[np.ndarray],
+    step_h: float,
+) -> Savings:
+    """Where the import avoided comes from (:mod:`savings`)."""
+    curves = [
+        DeviceCurves(
+            type=m.type,
+            asap_w=m.power_w(a),
+            plan_w=m.power_w(p),
+            band_miss_kh=m.band_miss_kh(p),
+            band_miss_asap_kh=m.band_miss_kh(a),
+        )
+        for m, a, p in zip(models, asap, planned, strict=True)
+    ]
+    return explain_savings(net_load_w, curves, step_h)
 
 
 def _objective(load_w: np.ndarray, weight_h: np.ndarray) -> float:
@@ -210,8 +245,8 @@ def _previous_solution(model: DeviceModel, block: Block) -> np.ndarray | None:
 
 
 def _device_plan(model: DeviceModel, decisions: np.ndarray) -> DevicePlan:
-    for tag, text in model.outcome_warnings(decisions):
-        model.warn(tag, text)
+    for notice, text in model.outcome_warnings(decisions):
+        model.warn(notice, text)
     return DevicePlan(
         id=model.spec.id,
         type=model.type,

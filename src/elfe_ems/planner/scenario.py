@@ -282,6 +282,40 @@ class InputState(_Strict):
     )
 
 
+class TypeSavings(_Strict):
+    """The import avoided by the devices of one type (``planner/savings.py`` says how it is
+    shared), their energy and, for thermostatic heaters, the miss of their bands."""
+
+    type: str
+    devices: int = Field(description="Planned devices of the type.")
+    import_avoided_wh: float = Field(description="shifted_wh + not_used_wh [Wh].")
+    shifted_wh: float = Field(description="Import avoided by the same energy at other hours.")
+    not_used_wh: float = Field(
+        description="Import avoided by energy the plan does not use (negative: it uses more)."
+    )
+    energy_wh: float = Field(description="Energy with the plan [Wh].")
+    energy_asap_wh: float = Field(description="Energy without EMS [Wh].")
+    band_miss_kh: float | None = Field(
+        default=None, description="Thermostatic heaters: band missed with the plan [K·h]."
+    )
+    band_miss_asap_kh: float | None = Field(
+        default=None, description="Thermostatic heaters: band missed without EMS [K·h]."
+    )
+
+
+class Savings(_Strict):
+    """Where the import avoided (``import_wh_asap - import_wh``) comes from: shifted in time
+    plus not used, by device type, and the comfort given up for it."""
+
+    import_avoided_wh: float = Field(description="import_wh_asap - import_wh [Wh].")
+    shifted_wh: float = Field(description="Same energy at other hours [Wh].")
+    not_used_wh: float = Field(description="Energy not used (negative: used more) [Wh].")
+    comfort_given_up_kh: float = Field(
+        description="Thermostatic heaters' band miss with the plan less without EMS [K·h]."
+    )
+    by_type: list[TypeSavings]
+
+
 class Plan(_Strict):
     """What the planner answers (``elfe-ems.plan/1``)."""
 
@@ -296,6 +330,9 @@ class Plan(_Strict):
     solver: SolverInfo
     devices: list[DevicePlan]
     inputs: list[InputState] | None = None  # the round's inputs (optional field)
+    # optional fields: the net load without EMS [W per step], and where the savings come from
+    net_load_asap_w: list[float] | None = None
+    savings: Savings | None = None
 
 
 def _device_label(raw: Any, index: int) -> str:

@@ -16,13 +16,12 @@ from enum import StrEnum
 from typing import Any
 
 from elfe_ems.logtags import Tag
+from elfe_ems.notices.collector import without_values
 from elfe_ems.planner.scenario import Plan
 from elfe_ems.round.inputs import BuiltDevices, DeviceRow
 from elfe_ems.sources.coordination import MODE_PILOTED, CoordinationRows, DeviceEntry
 
 TAG = re.compile(r"^\[WARN_[A-Z]+\]\s*")
-INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?Z?")
-NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?")
 QUIET_TAGS = frozenset({Tag.IGNORED})
 """Tags of a device left out with nothing wrong: e.g. a battery already full."""
 
@@ -52,9 +51,7 @@ class DeviceAccount:
 def reason_of(text: str) -> str:
     """A warning's or issue's kind: without its tag, its values and what was done about it
     (the part after the first ``": "``)."""
-    text = TAG.sub("", text).removeprefix("skipped: ")
-    head = text.split(": ", 1)[0]
-    return NUMBER.sub("…", INSTANT.sub("…", head)).strip()
+    return without_values(TAG.sub("", text).removeprefix("skipped: "))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from elfe_ems.notices.collector import grouped
 from elfe_ems.planner.scenario import AnyDeviceSpec, Scenario
 from elfe_ems.publish.in_force import PlanHistory, previous_decisions
 from elfe_ems.round.inputs import BuiltDevices, Measurements, build_devices
@@ -48,9 +49,10 @@ def assemble_scenario(
     """The round's scenario on ``grid`` (``zone``: the territory's time zone, for the
     programmes and the daily windows), and what the spec's rules gave: the devices' issues
     (repaired or left out) and why each device without a spec was left out."""
-    built = build_devices(
-        inputs.rows, grid, zone, inputs.history, inputs.measurements, inputs.thermal_models
-    )
+    with grouped():  # the devices' issues: one line per kind
+        built = build_devices(
+            inputs.rows, grid, zone, inputs.history, inputs.measurements, inputs.thermal_models
+        )
     scenario = Scenario(
         round_start=grid.round_start,
         step_s=grid.step_s,

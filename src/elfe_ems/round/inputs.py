@@ -100,6 +100,8 @@ from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from elfe_ems.notices.catalogue import Notice, skipped
+from elfe_ems.notices.collector import note, without_values
 from elfe_ems.planner.devices.base import SkipDevice, Tag
 from elfe_ems.planner.scenario import (
     AnyDeviceSpec,
@@ -209,10 +211,12 @@ class _Notes:
         self.issues: list[Issue] = []
         self.left_out: LeftOut | None = None
 
-    def add(self, tag: Tag, text: str) -> None:
-        issue = Issue(self.device_id, self.kind, tag, text)
-        log.warning("%s", issue)
-        self.issues.append(issue)
+    def add(self, notice: Notice, text: str, what: str | None = None) -> None:
+        """An issue of kind ``notice``, noted for the log's line of its kind; ``what`` is the
+        text without its values (default: :func:`without_values` of it)."""
+        self.issues.append(Issue(self.device_id, self.kind, notice.tag, text))
+        what = without_values(text) if what is None else what
+        note(log, notice, self.kind, self.device_id, text, what=what)
 
     def leave_out(self, tag: Tag | None, reason: str) -> None:
         """The device is not planned this round (``tag`` None: nothing to plan now)."""
@@ -249,7 +253,7 @@ def build_devices(
             notes = _Notes(row.device_id, kind)
             if row.device_id in described:
                 notes.add(
-                    Tag.DATABASE,
+                    Notice.ROW_REPAIRED,
                     f"also described by {described[row.device_id]}: "
                     f"{kind} row {row.row_id} ignored",
                 )
@@ -274,11 +278,11 @@ def _build_one(
     try:
         return make(row, notes)
     except SkipDevice as skip:
-        notes.add(skip.tag, f"{skip.reason}: not planned")
+        notes.add(skipped(skip.tag), f"{skip.reason}: not planned", skip.summary)
         notes.leave_out(skip.tag, skip.summary)
     except (ValueError, ArithmeticError) as error:  # e.g. pydantic's ValidationError
         reason = "; ".join(str(error).splitlines())
-        notes.add(Tag.IMPOSSIBLE, f"unusable data ({reason}): not planned")
+        notes.add(Notice.UNUSABLE_DATA, f"unusable data ({reason}): not planned", "unusable data")
         notes.leave_out(Tag.IMPOSSIBLE, "unusable data")
     return None
 
@@ -303,11 +307,11 @@ def _quantity(value: float | None, column: str) -> float:
 def _percent(value: float | None, column: str, default: float, notes: _Notes) -> float:
     """A percentage in [0, 100]: NULL or not finite is ``default``, outside is clamped."""
     if value is None or not math.isfinite(value):
-        notes.add(Tag.DATABASE, f"{column} is {_shown(value)}: {default:g} % assumed")
+        notes.add(Notice.ROW_REPAIRED, f"{column} is {_shown(value)}: {default:g} % assumed")
         return default
     clamped = min(100.0, max(0.0, value))
     if clamped != value:
-        notes.add(Tag.DATABASE, f"{column} is {value:g} %: {clamped:g} % assumed")
+        notes.add(Notice.ROW_REPAIRED, f"{column} is {value:g} %: {clamped:g} % assumed")
     return clamped
 
 
@@ -317,11 +321,12 @@ def _daily_hours(
     """A daily interval's hours [s after local midnight], or ``None`` (with an issue) when
     they cannot be used."""
     if start_s is None or end_s is None:
-        notes.add(Tag.DATABASE, f"{name} has a NULL hour: ignored")
+        notes.add(Notice.ROW_REPAIRED, f"{name} has a NULL hour: ignored")
         return None
     if not (0 <= start_s <= DAY_S and 0 <= end_s <= DAY_S) or start_s == end_s:
         notes.add(
-            Tag.DATABASE, f"{name} from {start_s} s to {end_s} s is not an hour span: ignored"
+            Notice.ROW_REPAIRED,
+            f"{name} from {start_s} s to {end_s} s is not an hour span: ignored",
         )
         return None
     return start_s, end_s
@@ -367,12 +372,12 @@ class _Builder:
         profile, origin = self._profile(row, notes)
         if not row.cycle_found:
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"no cycle row (cycle id {row.cycle_id}): planned with the {origin} cycle",
             )
         start, length_s = self.grid.round_start, len(profile) * self.grid.step_s
         if row.wanted_end is None:
-            notes.add(Tag.DATABASE, "timestamp_de_fin_souhaite is NULL: as soon as possible")
+            notes.add(Notice.ROW_REPAIRED, "timestamp_de_fin_souhaite is NULL: as soon as possible")
             earliest, latest_end = start, start + length_s
         else:
             latest_end = row.wanted_end
@@ -394,7 +399,9 @@ class _Builder:
         if learned is None:
             return list(DEFAULT_CYCLE_W), "default"
         if not learned or not all(math.isfinite(p) and p >= 0 for p in learned):
-            notes.add(Tag.DATABASE, f"learned cycle of power item {item} is unusable: default")
+            notes.add(
+                Notice.ROW_REPAIRED, f"learned cycle of power item {item} is unusable: default"
+            )
             return list(DEFAULT_CYCLE_W), "default"
         return list(learned), "learned"
 
@@ -402,7 +409,7 @@ class _Builder:
     def _max_wait_s(row: MachineRow, notes: _Notes) -> int:
         if row.max_wait_s is None or row.max_wait_s < 0:
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"delai_attente_maximale_apres_fin is {_shown(row.max_wait_s)}: 0 s, "
                 "the cycle ends at the wanted end",
             )
@@ -433,7 +440,7 @@ class _Builder:
             return False
         if last_on > start:
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"timestamp_derniere_mise_en_marche {last_on} is after the round start: "
                 "treated as long ago",
             )
@@ -478,7 +485,7 @@ class _Builder:
             )
         energy = volume * FULL_REHEAT_WH_PER_L
         notes.add(
-            Tag.DATABASE,
+            Notice.ROW_REPAIRED,
             f"no usable energy measured over the last 24 h (power item {item}: "
             f"{_shown(measured)}): the full {volume:g} L tank's reheat from 10 to 60 °C, "
             f"{energy:.0f} Wh",
@@ -497,14 +504,14 @@ class _Builder:
         target = _percent(row.target_soc_pct, target_column, 100.0, notes)
         if target < soc:
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"target {target:g} % is below the current charge {soc:g} %: the current "
                 "charge is the target (nothing owed)",
             )
             target = soc
         deadline = row.deadline
         if deadline is None:
-            notes.add(Tag.DATABASE, "timestamp_dispo_souhaitee is NULL: as soon as possible")
+            notes.add(Notice.ROW_REPAIRED, "timestamp_dispo_souhaitee is NULL: as soon as possible")
             deadline = self.grid.round_start
         return EvSpec(
             type="ev",
@@ -533,7 +540,9 @@ class _Builder:
                 if hours is None:
                     continue
                 if hours[1] < hours[0]:
-                    notes.add(Tag.DATABASE, f"{name} ends before it starts: crosses midnight")
+                    notes.add(
+                        Notice.ROW_REPAIRED, f"{name} ends before it starts: crosses midnight"
+                    )
                 intervals += [local_interval(day, *hours, self.tz) for day in days]
         return sorted((a, b) for a, b in intervals if a < b)  # a period in a DST gap is empty
 
@@ -597,7 +606,7 @@ class _Builder:
     def _half_band_k(value_dk: float | None, notes: _Notes) -> float:
         if value_dk is None or not (math.isfinite(value_dk) and value_dk >= 0):
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"delta_temp_maximale_temp_demandee is {_shown(value_dk)}: "
                 f"{DEFAULT_HALF_BAND_DK:g} dK assumed",
             )
@@ -608,7 +617,7 @@ class _Builder:
         measured = None if item is None else self.measurements.room_temp_c.get(item)
         if measured is None or not math.isfinite(measured):
             notes.add(
-                Tag.DATABASE,
+                Notice.ROW_REPAIRED,
                 f"no room temperature (item {item}): {fallback_c:g} °C assumed, the middle "
                 "of the first step's band",
             )

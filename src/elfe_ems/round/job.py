@@ -34,7 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, error_reason
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.logtags import Tag
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import group_line, grouped
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import InputState, Plan, write_model
 from elfe_ems.publish.in_force import plan_history
@@ -42,11 +43,12 @@ from elfe_ems.publish.output_tables import publish
 from elfe_ems.round.accounting import Accounting, Outcome, account
 from elfe_ems.round.assembly import RoundInputs, assemble_scenario
 from elfe_ems.round.inputs import Measurements
+from elfe_ems.round.replay import save_options
 from elfe_ems.round.tariff import Tariff, solve_options
 from elfe_ems.sources.coordination import read_coordination
 from elfe_ems.store import inputs
 from elfe_ems.store.flexible import record_plan
-from elfe_ems.store.freshness import Freshness, State, assess
+from elfe_ems.store.freshness import Freshness, assess
 from elfe_ems.store.run_files import saved_plan_path, scenario_path
 from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import STEP_S, Grid
@@ -100,7 +102,13 @@ def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
 
 
 def run_round(settings: Settings, at_s: float) -> RoundOutcome:
-    """Run one round at ``at_s`` [Unix s] (see the module docstring)."""
+    """Run one round at ``at_s`` [Unix s] (see the module docstring); its warnings about
+    devices are logged one line per kind when it ends."""
+    with grouped():
+        return _run_round(settings, at_s)
+
+
+def _run_round(settings: Settings, at_s: float) -> RoundOutcome:
     grid = Grid(round_start_after(at_s), STEP_S, DECISION_COUNT)
     urls = (settings.coordination_url, settings.store_url, settings.output_url)
     try:
@@ -174,7 +182,9 @@ def _plan_and_publish(
     folder.mkdir(parents=True, exist_ok=True)
     saved_scenario = scenario_path(folder, grid.round_start, settings.planning_method)
     write_model(scenario, saved_scenario)
-    plan, stats = solve(scenario, _solve_options(settings, grid, budget_s))
+    options = _solve_options(settings, grid, budget_s)
+    save_options(options, saved_scenario)
+    plan, stats = solve(scenario, options)
     # the plan file says what it was planned on (an optional field of the contract)
     plan = plan.model_copy(
         update={"inputs": [InputState.model_validate(source.to_json()) for source in freshness]}
@@ -198,7 +208,7 @@ def _plan_and_publish(
 
 def _log_accounting(accounting: Accounting) -> None:
     """One line for the devices of the round, one ``[WARN_IGNORED]`` line per reason for
-    the devices left out for a problem."""
+    the devices left out for a problem, with what to do."""
     log.info(
         "devices: %d in the coordination database, %d planned, %d relaxed, %d left out",
         len(accounting.devices),
@@ -210,13 +220,7 @@ def _log_accounting(accounting: Accounting) -> None:
     for reason, ids in accounting.by_reason(Outcome.LEFT_OUT).items():
         left = [i for i in ids if i in problems]
         if left:
-            log.warning(
-                "%s %d devices left out of the round: %s (devices %s)",
-                Tag.IGNORED,
-                len(left),
-                reason,
-                ", ".join(map(str, left)),
-            )
+            log.warning("%s", group_line(Notice.LEFT_OUT, "device", reason, left))
 
 
 def _solve_options(settings: Settings, grid: Grid, budget_s: float) -> SolveOptions:
@@ -279,10 +283,11 @@ def _read_inputs(
             "water-heater energies": energies.oldest_age_s,
         },
         {"forecast": net.forecast_steps / grid.steps, "weather": outdoor.coverage},
+        {"forecast": net.completion},
     )
     for source in freshness:
-        if source.state != State.FRESH:
-            log.warning("%s input %s", Tag.DATABASE, source.describe())
+        if (line := source.warning()) is not None:
+            log.warning("%s", line)
     inputs_read = RoundInputs(rows, net.net_load_w, measurements, models, history, in_force)
     return inputs_read, ages, freshness
 
@@ -322,6 +327,7 @@ def _log_success(store: Engine, run_id: int, outcome: RoundOutcome, method: str)
                 input_ages_s=outcome.input_ages_s,
                 devices=None if outcome.accounting is None else outcome.accounting.to_json(),
                 input_freshness=[source.to_json() for source in outcome.freshness] or None,
+                savings=None if plan.savings is None else plan.savings.model_dump(mode="json"),
                 scenario_path=str(outcome.scenario_path),
             )
         )

@@ -1,18 +1,22 @@
 """Replaying a saved round: the same scenario, optionally with another net-load curve.
 
-A round saves ``<round>-<method>.scenario.json`` and ``.plan.json`` side by side; a replay
-solves the scenario again and compares with the saved plan when it is there.
+A round saves ``<round>-<method>.scenario.json``, ``.plan.json`` and ``.options.json`` (the
+solver options it planned with) side by side; a replay solves the scenario again, with the
+saved options unless told otherwise, and compares with the saved plan when it is there.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
 
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
-from elfe_ems.store.run_files import saved_plan_path
+from elfe_ems.store.run_files import saved_options_path, saved_plan_path
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,23 @@ def replay(scenario_path: Path, net_load_csv: Path | None, options: SolveOptions
         before = {d.id: d.decisions for d in saved.devices}
         changed = [d.id for d in plan.devices if before.get(d.id) != d.decisions]
     return Replay(plan, stats, saved, changed)
+
+
+def save_options(options: SolveOptions, scenario: Path) -> None:
+    """Save the options a round solves ``scenario`` with (its time limit is the round's
+    budget), for a replay to plan the same way."""
+    text = json.dumps(asdict(options), indent=1)
+    saved_options_path(scenario).write_text(text + "\n", encoding="utf-8")
+
+
+def read_options(scenario: Path) -> SolveOptions | None:
+    """The options a round saved beside ``scenario``; None when it saved none (a round of
+    an older version, or a scenario not saved by a round); :class:`ScenarioError` when the
+    file cannot be used."""
+    path = saved_options_path(scenario)
+    if path == scenario or not path.exists():
+        return None
+    try:
+        return TypeAdapter(SolveOptions).validate_json(path.read_bytes(), strict=False)
+    except (OSError, ValidationError) as error:
+        raise ScenarioError(f"{path}: not usable solver options ({error})") from None

@@ -8,14 +8,14 @@ departure), so nothing is pending at its start or end and each task is independe
 Everything comes from the demo (:mod:`elfe_ems.demo`): the community and its devices
 (:func:`~elfe_ems.sim.community.build_community`, the same for every day of a seed and
 season; no heating in summer), the household load (BDEW H25 with noise) and PV (pvlib, with the
-TMY sample's weather, which changes day to day) on 15-min steps from
-:data:`HISTORY_DAYS` days before the task (the forecasters' history) to the end of the last
-round's horizon. The weather forecast's PV yield is the true one times ``1 + e``, ``e`` a slow
-AR(1) noise (:data:`PV_FORECAST_ERROR`); its outdoor temperature is the true one. (With an
-error there, a room planned along its band's bottom ends some rounds just below it, and the
-planner's least-miss relaxation then cost 0.7 to 17 s per heater and round when measured, more
-than the round's whole budget with tens of heaters: the temperature forecast is not what is
-measured here.)
+weather model of Rennes, which changes day to day: :mod:`elfe_ems.sim.profiles`) on 15-min
+steps from :data:`HISTORY_DAYS` days before the task (the forecasters' history) to the end of
+the last round's horizon. The weather forecast's PV yield is the true one times ``1 + e``,
+``e`` a slow AR(1) noise (:data:`PV_FORECAST_ERROR`); its outdoor temperature is the true
+one. (With an error there, a room planned along its band's bottom ends some rounds just below
+it, and the planner's least-miss relaxation then cost 0.7 to 17 s per heater and round when
+measured, more than the round's whole budget with tens of heaters: the temperature forecast
+is not what is measured here.)
 """
 
 from __future__ import annotations

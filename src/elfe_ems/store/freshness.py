@@ -9,7 +9,8 @@ share of the horizon it covers with real data (for the inputs over the horizon),
 - ``missing``: no data at all.
 
 The round still plans with what it has (each input's fallback is in docs/operator-guide.md),
-logs one ``[WARN_DATABASE]`` line per input that is not fresh, naming it and its age, and keeps
+logs one ``[WARN_DATABASE]`` line per input that is not fresh (or was completed: a forecast
+extended), naming it, its age and what to do, and keeps
 the states in the run log (``run_log.input_freshness``) for the dashboard's banner and
 ``ems doctor``.
 
@@ -24,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from elfe_ems.config import Settings
+from elfe_ems.notices.catalogue import Notice
 from elfe_ems.timegrid import HOUR_S, MINUTE_S
 
 MIN_COVERAGE = 0.95
@@ -67,6 +69,7 @@ class Freshness:
     age_s: int | None
     limit_s: int
     coverage: float | None = None
+    completion: str | None = None  # how the round filled what it lacks, said with its state
 
     @property
     def state(self) -> State:
@@ -79,14 +82,24 @@ class Freshness:
         return State.FRESH
 
     def describe(self) -> str:
-        """E.g. ``"forecast: stale, 6.2 h old (limit 30 min), covers 50% of the horizon"``."""
+        """E.g. ``"forecast: stale, 6.2 h old (limit 30 min), covers 50% of the horizon"``;
+        its completion, when it has one, instead of the share covered."""
         if self.age_s is None:
-            return f"{self.name}: missing"
-        text = f"{self.name}: {self.state}, {age_text(max(self.age_s, 0))} old"
-        text += f" (limit {age_text(self.limit_s)})"
-        if self.coverage is not None and self.coverage < 1:
-            text += f", covers {self.coverage:.0%} of the horizon"
-        return text
+            text = f"{self.name}: missing"
+        else:
+            text = f"{self.name}: {self.state}, {age_text(max(self.age_s, 0))} old"
+            text += f" (limit {age_text(self.limit_s)})"
+            if self.completion is None and self.coverage is not None and self.coverage < 1:
+                text += f", covers {self.coverage:.0%} of the horizon"
+        return text if self.completion is None else f"{text}; {self.completion}"
+
+    def warning(self) -> str | None:
+        """The round's WARNING line about this input: when it is not fresh, or was completed
+        all the same; None otherwise."""
+        if self.state == State.FRESH and self.completion is None:
+            return None
+        notice = Notice.INPUT_MISSING if self.state == State.MISSING else Notice.INPUT_STALE
+        return f"{notice.tag} input {self.describe()}; {notice.advice}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,10 +112,15 @@ class Freshness:
 
 
 def assess(
-    settings: Settings, ages_s: dict[str, int | None], coverage: dict[str, float]
+    settings: Settings,
+    ages_s: dict[str, int | None],
+    coverage: dict[str, float],
+    completions: dict[str, str | None] | None = None,
 ) -> list[Freshness]:
-    """The freshness of each input of :func:`limits_s` from its age and its coverage."""
+    """The freshness of each input of :func:`limits_s` from its age, its coverage and how the
+    round completed it."""
+    completions = completions or {}
     return [
-        Freshness(name, ages_s.get(name), limit, coverage.get(name))
+        Freshness(name, ages_s.get(name), limit, coverage.get(name), completions.get(name))
         for name, limit in limits_s(settings).items()
     ]

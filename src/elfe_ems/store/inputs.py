@@ -35,11 +35,14 @@ FINITE = sys.float_info.max  # a value outside ±FINITE (NaN, ±infinity) is not
 
 @dataclass(frozen=True)
 class NetLoad:
-    """The round's net load [W per step], how it was obtained, and the forecast's age [s]."""
+    """The round's net load [W per step], how it was obtained, and the forecast's age [s].
+    ``completion`` says how the steps no forecast covers were filled (None: none were); the
+    round logs it with the forecast's freshness, in one line."""
 
     net_load_w: list[float]
     forecast_steps: int  # steps taken from a forecast; the rest were extended
     age_s: int | None
+    completion: str | None = None
 
 
 def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence") -> NetLoad:
@@ -50,7 +53,8 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
     says how many steps fell back (``[WARN_DATABASE]``). Steps no forecast covers are extended
     by 24 h persistence of the steps that are covered (the value a day earlier, itself
     forecast or extended); with nothing at all the net load is 0. Either way the round says so
-    (``[WARN_DATABASE]``). A NaN or infinite value is no forecast.
+    (``[WARN_DATABASE]``, with the forecast's freshness: see :class:`NetLoad`). A NaN or
+    infinite value is no forecast.
     """
     finite = forecast.c.power_w.between(-FINITE, FINITE)
     # the latest issue of every source and target time from a day before the horizon to its end
@@ -115,15 +119,11 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
         if t in issued:
             used.append(issued[t])
     age = grid.round_start - max(used) if used else None
+    completion = None
     if covered < grid.steps:
-        log.warning(
-            "%s the forecast covers %d of %d steps: the rest %s",
-            Tag.DATABASE,
-            covered,
-            grid.steps,
-            "extended by 24 h persistence" if found else "taken as a zero net load",
-        )
-    return NetLoad(values, covered, age)
+        rest = "extended by 24 h persistence" if found else "taken as a zero net load"
+        completion = f"the forecast covers {covered} of {grid.steps} steps: the rest {rest}"
+    return NetLoad(values, covered, age, completion)
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,8 @@ def outdoor_temperature(connection: Connection, grid: Grid) -> OutdoorTemperatur
         )
         .order_by(weather_forecast.c.target_time)
     ).all()
-    if not rows:
-        log.warning("%s no outdoor temperature forecast for the horizon", Tag.DATABASE)
+    if not rows:  # the round's freshness line says so ("input weather: missing")
+        log.info("%s no outdoor temperature forecast for the horizon", Tag.DATABASE)
         return OutdoorTemperature(None, None)
     middles = grid.round_start + grid.step_s * (np.arange(grid.steps) + 0.5)
     times = np.array([r.target_time for r in rows], dtype=float)

@@ -1,5 +1,6 @@
-"""The run-conditions folder: each round's frozen scenario and its plan, side by side, for
-``ems replay`` and the dashboard (kept ``run_conditions_retention_days``)."""
+"""The run-conditions folder: each round's frozen scenario, its plan and the solver options
+it was planned with, side by side, for ``ems replay`` and the dashboard (kept
+``run_conditions_retention_days``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 SCENARIO_SUFFIX = ".scenario.json"
 PLAN_SUFFIX = ".plan.json"
+OPTIONS_SUFFIX = ".options.json"
 
 
 def scenario_path(folder: Path, round_start: int, planning_method: str) -> Path:
@@ -17,3 +19,8 @@ def scenario_path(folder: Path, round_start: int, planning_method: str) -> Path:
 def saved_plan_path(scenario: Path) -> Path:
     """Where a round saved the plan of the scenario file ``scenario``."""
     return scenario.with_name(scenario.name.replace(SCENARIO_SUFFIX, PLAN_SUFFIX))
+
+
+def saved_options_path(scenario: Path) -> Path:
+    """Where a round saved the solver options of the scenario file ``scenario``."""
+    return scenario.with_name(scenario.name.replace(SCENARIO_SUFFIX, OPTIONS_SUFFIX))

@@ -282,6 +282,8 @@ run_log = Table(
     Column("devices", JSON),
     # each input's freshness at the round start: name, state, age_s, limit_s, coverage
     Column("input_freshness", JSON),
+    # where the import avoided comes from: the plan's ``savings`` (planner/savings.py)
+    Column("savings", JSON),
     CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in RUN_STATUSES) + ")", name="status"),
     Index(None, "round_start"),
 )

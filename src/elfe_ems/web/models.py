@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from elfe_ems.planner.scenario import DevicePlan, InputState, SolverInfo
+from elfe_ems.planner.scenario import DevicePlan, InputState, Savings, SolverInfo
 from elfe_ems.store.health import Verdict
 
 
@@ -63,6 +63,13 @@ class RoundSummary(BaseModel):
     )
     devices: DeviceCounts | None = Field(
         default=None, description="Every device accounted for (null for older rounds)."
+    )
+    savings: Savings | None = Field(
+        default=None, description="Where the import avoided comes from (null: older rounds)."
+    )
+    savings_text: list[str] = Field(
+        default=[],
+        description="The savings in plain words, one sentence each (empty: older rounds).",
     )
     error: str | None = Field(description="Why the round failed.")
     plan_available: bool = Field(description="Whether the round's plan file can be opened.")

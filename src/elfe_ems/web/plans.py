@@ -15,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import RowMapping
 
 from elfe_ems.logtags import Tag
-from elfe_ems.planner.scenario import Plan, ScenarioError, read_plan, read_scenario
+from elfe_ems.planner.savings import savings_sentences
+from elfe_ems.planner.scenario import Plan, Savings, ScenarioError, read_plan, read_scenario
 from elfe_ems.store.run_files import saved_plan_path
 from elfe_ems.web.models import BalanceCurves, PlanView, RoundSummary
 
@@ -37,9 +38,14 @@ def round_summary(row: RowMapping, run_conditions_dir: Path) -> RoundSummary:
     """The API's view of a run-log row."""
     scenario = _scenario_file(row, run_conditions_dir)
     finished = row["finished_at"]
+    savings = None if row["savings"] is None else Savings.model_validate(row["savings"])
     return RoundSummary.model_validate(
         {
             **row,
+            "savings": savings,
+            "savings_text": []
+            if savings is None
+            else savings_sentences(savings, row["import_wh_asap"]),
             "duration_s": None if finished is None else finished - row["started_at"],
             "plan_available": scenario is not None and saved_plan_path(scenario).is_file(),
         }

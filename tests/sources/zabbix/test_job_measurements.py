@@ -74,7 +74,7 @@ def test_water_heater_energy_from_a_resetting_meter_or_from_power(
     assert stored[power_2]["energy_wh"] == pytest.approx(6_000)
     assert {r["measured_at"] for r in stored.values()} == {NOW}
     assert summary.startswith("2 of 3 water heaters")  # the disabled tank is not measured
-    assert f"power item {power_3} covers 25 %" in caplog.text
+    assert f"power item {power_3}: covers 25 %" in caplog.text
 
 
 def _thermostatic(device_id: int, item_id: int) -> dict[str, Any]:

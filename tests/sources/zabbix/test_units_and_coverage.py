@@ -85,8 +85,10 @@ def test_a_meter_with_4_hours_of_the_day_gives_no_energy(
 
     assert env.rows(tables.water_heater_energy) == []  # unknown: not stored as 0 Wh
     assert summary.startswith("0 of 1 water heaters")
-    assert f"[WARN_DATABASE] energy item {meter} covers 17 % of the last 24 h" in caplog.text
-    assert f"power item {power} covers 0 % of the last 24 h: energy unknown" in caplog.text
+    assert f"[WARN_DATABASE] water heater energy item {meter}: covers 17 % of the last 24 h" in (
+        caplog.text
+    )
+    assert f"power item {power}: covers 0 % of the last 24 h: energy unknown" in caplog.text
 
 
 def test_a_power_in_kw_is_converted(env: JobsEnv, zabbix: Any) -> None:

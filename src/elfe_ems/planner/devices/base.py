@@ -23,8 +23,11 @@ from typing import cast
 import numpy as np
 import scipy.sparse as sp
 
-# explicit re-export (PEP 484 ``X as X``): the device modules take SkipDevice's Tag from here
+# explicit re-exports (PEP 484 ``X as X``): the device modules take SkipDevice's Tag and the
+# warnings' catalogue from here
 from elfe_ems.logtags import Tag as Tag  # noqa: PLC0414
+from elfe_ems.notices.catalogue import Notice as Notice  # noqa: PLC0414
+from elfe_ems.notices.collector import note
 from elfe_ems.planner.scenario import DeviceSpec, Scenario
 from elfe_ems.timegrid import Grid
 
@@ -148,11 +151,14 @@ class DeviceModel(ABC):
     def type(self) -> str:
         return self.spec.type
 
-    def warn(self, tag: Tag, text: str, exc_info: bool = False) -> None:
-        """Record a relaxation in the device's warnings and log it with its tag (and, with
-        ``exc_info``, the exception being handled)."""
-        self.warnings.append(f"{tag} {text}")
-        log.warning("%s device %s (%s): %s", tag, self.spec.id, self.type, text, exc_info=exc_info)
+    def warn(
+        self, notice: Notice, text: str, value: float | None = None, exc_info: bool = False
+    ) -> None:
+        """Record a relaxation in the device's warnings, tagged, and note it for the log's
+        line of its kind (``value``: its detail value; with ``exc_info``, the exception being
+        handled)."""
+        self.warnings.append(f"{notice.tag} {text}")
+        note(log, notice, self.type, self.spec.id, text, value=value, exc_info=exc_info)
 
     @abstractmethod
     def block(self) -> Block:
@@ -203,10 +209,15 @@ class DeviceModel(ABC):
         the planner spares it the solver's time; see ``planner/search.py``)."""
         return False
 
-    def outcome_warnings(self, decisions: IntArray) -> list[tuple[Tag, str]]:
+    def outcome_warnings(self, decisions: IntArray) -> list[tuple[Notice, str]]:
         """Warnings that depend on the chosen decisions (e.g. a comfort band missed)."""
         del decisions
         return []
+
+    def band_miss_kh(self, decisions: IntArray) -> float | None:
+        """How much ``decisions`` miss the device's comfort band [K·h]; None: it has none."""
+        del decisions
+        return None
 
 
 def import_increase_wh(load_w: FloatArray, added: Sparse, step_h: float | FloatArray) -> FloatArray:

@@ -24,7 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.planner.devices.base import SkipDevice, StartChoiceModel, Tag, profile_matrix
+from elfe_ems.planner.devices.base import (
+    Notice,
+    SkipDevice,
+    StartChoiceModel,
+    Tag,
+    profile_matrix,
+)
 from elfe_ems.planner.scenario import EvSpec
 from elfe_ems.timegrid import Grid
 
@@ -45,7 +51,7 @@ class EvModel(StartChoiceModel):
         first = grid.first_step_from(spec.available_from)
         if first < 0:
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.START_IN_THE_PAST,
                 f"available since {grid.iso(spec.available_from)}: may start from the round start",
             )
             first = 0
@@ -56,7 +62,7 @@ class EvModel(StartChoiceModel):
         stop_at_deadline = True
         if spec.deadline <= grid.time_of(first):
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.DEADLINE_PASSED,
                 f"deadline {grid.iso(spec.deadline)} has passed: charges now, until full",
             )
             last = first
@@ -70,7 +76,7 @@ class EvModel(StartChoiceModel):
             )
             if last < first:
                 self.warn(
-                    Tag.CONSTRAINT,
+                    Notice.TARGET_OUT_OF_REACH,
                     f"target {spec.target_soc_pct:g} % cannot be reached by "
                     f"{grid.iso(target_by)}: charges from the first allowed step",
                 )

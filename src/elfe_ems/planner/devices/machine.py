@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.planner.devices.base import SkipDevice, StartChoiceModel, Tag, profile_matrix
+from elfe_ems.planner.devices.base import (
+    Notice,
+    SkipDevice,
+    StartChoiceModel,
+    Tag,
+    profile_matrix,
+)
 from elfe_ems.planner.scenario import MachineSpec
 from elfe_ems.timegrid import Grid
 
@@ -37,7 +43,7 @@ class MachineModel(StartChoiceModel):
         first = grid.first_step_from(spec.earliest_start)
         if first < 0:
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.START_IN_THE_PAST,
                 f"earliest start {grid.iso(spec.earliest_start)} is in the past: "
                 "may start from the round start",
             )
@@ -50,7 +56,7 @@ class MachineModel(StartChoiceModel):
                     Tag.IGNORED, "cycle longer than the horizon: planned when it may start now"
                 )
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.CYCLE_LONGER_THAN_HORIZON,
                 f"cycle of {length} steps is longer than the horizon: started now, "
                 "its power cut at the horizon",
             )
@@ -72,13 +78,13 @@ class MachineModel(StartChoiceModel):
         wanted_end = grid.steps_ended_by(spec.latest_end)
         if spec.latest_end <= grid.round_start:
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.DEADLINE_PASSED,
                 f"deadline {grid.iso(spec.latest_end)} has passed: started as soon as possible",
             )
             return first
         if wanted_end - first < length:
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.WINDOW_TOO_SHORT,
                 f"window too short for the {length}-step cycle: end pushed back to "
                 f"{grid.iso(grid.time_of(first + length))}",
             )

@@ -36,7 +36,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from elfe_ems.planner.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
+from elfe_ems.planner.devices.base import (
+    Block,
+    DeviceModel,
+    FloatArray,
+    IntArray,
+    Notice,
+    Sparse,
+)
 from elfe_ems.planner.scenario import PilotWireHeaterSpec
 from elfe_ems.timegrid import Grid
 
@@ -56,7 +63,7 @@ class PilotWireHeaterModel(DeviceModel):
             owed = period.min_comfort_steps
             if owed > end - first:
                 self.warn(
-                    Tag.CONSTRAINT,
+                    Notice.COMFORT_OWED_EXCEEDS_PERIOD,
                     f"{owed} comfort steps owed in a {end - first}-step period from "
                     f"{grid.iso(grid.time_of(first))}: comfort all period",
                 )
@@ -75,7 +82,7 @@ class PilotWireHeaterModel(DeviceModel):
             self._sum_rows += self._run_rows(first, end, spec.applied_before if first == 0 else [])
         if spec.applied_before and not any(first == 0 for first, _, _ in self.periods):
             self.warn(
-                Tag.IGNORED,
+                Notice.APPLIED_BEFORE_IGNORED,
                 f"applied_before given but no comfort period covers the round start "
                 f"{grid.iso(grid.round_start)}: ignored",
             )
@@ -100,7 +107,7 @@ class PilotWireHeaterModel(DeviceModel):
         if forced_end > first:
             eco = len(applied) - sum(applied)
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.WINDOW_RULE_CANNOT_HOLD,
                 f"the {len(applied)} steps applied before the round start hold {eco} eco: the "
                 f"window rule cannot hold, comfort on steps [{first}, {forced_end})",
             )

@@ -52,7 +52,14 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from elfe_ems.planner.devices import thermal_dp
-from elfe_ems.planner.devices.base import Block, DeviceModel, FloatArray, IntArray, Sparse, Tag
+from elfe_ems.planner.devices.base import (
+    Block,
+    DeviceModel,
+    FloatArray,
+    IntArray,
+    Notice,
+    Sparse,
+)
 from elfe_ems.planner.scenario import DeviceSpec, Scenario, ThermostaticHeaterSpec
 from elfe_ems.timegrid import Grid
 
@@ -115,31 +122,34 @@ class ThermostaticHeaterModel(DeviceModel):
         try:
             budget_k, proven = self._least_miss(deadline)  # may find pre-heating holds the band
         except thermal_dp.OutOfTime:
-            self._keep_found(Tag.CONSTRAINT, "the time limit ran out")
+            self._keep_found(Notice.COMFORT_BAND_NOT_SETTLED, "the time limit ran out")
             return
         except Exception:  # a plan must be published whatever the search does
-            self._keep_found(Tag.IMPOSSIBLE, "its search failed", exc_info=True)
+            self._keep_found(Notice.COMFORT_BAND_SEARCH_FAILED, "its search failed", exc_info=True)
             return
         if not self._holds_band(self.least_heating):
             self.miss_budget_k = budget_k
             least = "the least possible" if proven else "the least found (not proven least)"
+            missed_kh = self.miss_budget_k * self.grid.step_h
             self.warn(
-                Tag.CONSTRAINT,
-                f"comfort band out of reach: missed by {least}, "
-                f"{self.miss_budget_k * self.grid.step_h:.2f} K·h",
+                Notice.COMFORT_BAND_OUT_OF_REACH,
+                f"comfort band out of reach: missed by {least}, {missed_kh:.2f} K·h",
+                missed_kh,
             )
 
-    def _keep_found(self, tag: Tag, why: str, exc_info: bool = False) -> None:
+    def _keep_found(self, notice: Notice, why: str, exc_info: bool = False) -> None:
         """The fallback of an unsettled band: the least heating found so far stands (the
         thermostat's at worst; the heuristic plan's too) and the band is missed by at most its
         miss, so the block stays feasible and every plan the planner publishes is valid."""
         if self._holds_band(self.least_heating):
             return
         self.miss_budget_k = self._total_miss_k(self.least_heating)
+        missed_kh = self.miss_budget_k * self.grid.step_h
         self.warn(
-            tag,
+            notice,
             f"comfort band not settled ({why}): missed by the least found so far "
-            f"(not proven least), {self.miss_budget_k * self.grid.step_h:.2f} K·h",
+            f"(not proven least), {missed_kh:.2f} K·h",
+            missed_kh,
             exc_info=exc_info,
         )
 
@@ -175,6 +185,9 @@ class ThermostaticHeaterModel(DeviceModel):
     def _total_miss_k(self, decisions: IntArray) -> float:
         low, high = self._misses_k(decisions)
         return float((low + high).sum())
+
+    def band_miss_kh(self, decisions: IntArray) -> float:
+        return self._total_miss_k(decisions) * self.grid.step_h
 
     def _holds_band(self, decisions: IntArray) -> bool:
         low, high = self._misses_k(decisions)

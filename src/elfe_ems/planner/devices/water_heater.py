@@ -22,7 +22,13 @@ import math
 
 import numpy as np
 
-from elfe_ems.planner.devices.base import SkipDevice, StartChoiceModel, Tag, profile_matrix
+from elfe_ems.planner.devices.base import (
+    Notice,
+    SkipDevice,
+    StartChoiceModel,
+    Tag,
+    profile_matrix,
+)
 from elfe_ems.planner.scenario import WaterHeaterSpec
 from elfe_ems.timegrid import Grid
 
@@ -53,7 +59,7 @@ class WaterHeaterModel(StartChoiceModel):
             first, end, _ = max(windows, key=lambda w: (w[1] - w[0], -w[0]))
             run = end - first
             self.warn(
-                Tag.CONSTRAINT,
+                Notice.ENERGY_DOES_NOT_FIT,
                 f"{spec.energy_wh:g} Wh does not fit in any window: heats during the longest "
                 f"window, {run} steps from {grid.iso(grid.time_of(first))}",
             )

@@ -71,6 +71,7 @@ const ems = (() => {
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
   });
   const clock = formatter({ hour: "2-digit", minute: "2-digit" });
+  const date = formatter({ weekday: "short", year: "numeric", month: "short", day: "numeric" });
   const full = formatter({
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
     second: "2-digit",
@@ -82,6 +83,7 @@ const ems = (() => {
   const format = {
     time: (s) => (s == null ? "—" : dayTime().format(new Date(s * 1000))),
     clock: (s) => (s == null ? "—" : clock().format(new Date(s * 1000))),
+    day: (s) => (s == null ? "—" : date().format(new Date(s * 1000))),
     full: (s) => (s == null ? "—" : full().format(new Date(s * 1000))),
     kw: (w) => (w == null ? "—" : `${number(w / 1000, 2)} kW`),
     w: (w) => (w == null ? "—" : `${number(w, 0)} W`),

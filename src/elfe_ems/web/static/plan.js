@@ -65,7 +65,37 @@ function summary(plan) {
     devicesCard(plan, round, skipped),
   );
   accounting(round.devices);
+  savings(round);
   staleBanner(round.input_freshness);
+}
+
+function savings(round) {
+  const panel = document.getElementById("savings");
+  panel.hidden = !round.savings;
+  if (!round.savings) return;
+  const f = ems.format;
+  document.getElementById("savings-text").replaceChildren(
+    ...round.savings_text.map((line) => ems.el("li", {}, line)));
+  const kh = (x) => (x == null ? "" : `${x.toFixed(2)} K·h`);
+  const rows = round.savings.by_type.map((t) => ems.el("tr", {},
+    ems.el("td", {}, TYPE_NAMES[t.type] || t.type),
+    ems.el("td", { class: "num" }, t.devices),
+    ...[t.shifted_wh, t.not_used_wh, t.import_avoided_wh, t.energy_wh, t.energy_asap_wh]
+      .map((wh) => ems.el("td", { class: "num" }, f.kwh(wh))),
+    ems.el("td", { class: "num" }, kh(t.band_miss_kh)),
+    ems.el("td", { class: "num" }, kh(t.band_miss_asap_kh))));
+  const all = round.savings;
+  rows.push(ems.el("tr", { class: "total" },
+    ems.el("td", {}, "All"), ems.el("td", {}),
+    ...[all.shifted_wh, all.not_used_wh, all.import_avoided_wh]
+      .map((wh) => ems.el("td", { class: "num" }, f.kwh(wh))),
+    ems.el("td", {}), ems.el("td", {}),
+    ems.el("td", { class: "num", colspan: 2 }, `given up ${kh(all.comfort_given_up_kh)}`)));
+  ems.table(document.getElementById("savings-table"), [
+    ["Type"], ["Devices", "num"], ["Shifted", "num"], ["Not used", "num"], ["Avoided", "num"],
+    ["Energy", "num"], ["Energy without EMS", "num"], ["Band missed", "num"],
+    ["Without EMS", "num"],
+  ], rows);
 }
 
 function staleBanner(inputs) {

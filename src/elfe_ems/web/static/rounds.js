@@ -34,8 +34,49 @@ ems.start(async (meta) => {
     axes: [ems.timeAxis, { scale: "s", label: "s", size: 50 },
       { scale: "n", side: 1, label: "devices", size: 50, grid: { show: false } }],
   }, [x, ordered.map((r) => r.duration_s), ordered.map((r) => r.devices_planned)]);
+  savingsChart(ordered.filter((r) => r.savings), kwh);
   roundsTable(rounds);
 });
+
+function savingsChart(rounds, kwh) {
+  const part = (key) => rounds.map((r) => r.savings[key]);
+  ems.chart("savings", document.getElementById("savings-chart"), {
+    series: [
+      { label: "Round", value: (_u, s) => ems.format.time(s) },
+      { label: "Shifted in time", stroke: "#2563eb", width: 2, value: kwh,
+        points: { show: true, size: 5 } },
+      { label: "Not used", stroke: "#16a34a", width: 2, value: kwh,
+        points: { show: true, size: 5 } },
+      { label: "Avoided in all", stroke: "#0f172a", width: 1, dash: [4, 4], value: kwh,
+        points: { show: true, size: 4 } },
+    ],
+    axes: [ems.timeAxis, { label: "kWh", size: 60, values: (_u, t) => t.map((wh) => (wh / 1000).toFixed(1)) }],
+  }, [rounds.map((r) => r.round_start), part("shifted_wh"), part("not_used_wh"),
+    part("import_avoided_wh")]);
+  savingsDays(rounds);
+}
+
+function savingsDays(rounds) {
+  const f = ems.format;
+  const days = new Map();
+  for (const r of rounds) {
+    const day = f.day(r.round_start);  // the local date, in the configured zone
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(r.savings);
+  }
+  const mean = (list, key) => list.reduce((sum, s) => sum + s[key], 0) / list.length;
+  const rows = [...days.entries()].reverse().map(([day, list]) => ems.el("tr", {},
+    ems.el("td", {}, day),
+    ems.el("td", { class: "num" }, list.length),
+    ...["shifted_wh", "not_used_wh", "import_avoided_wh"]
+      .map((key) => ems.el("td", { class: "num" }, f.kwh(mean(list, key)))),
+    ems.el("td", { class: "num" }, `${mean(list, "comfort_given_up_kh").toFixed(2)} K·h`)));
+  ems.table(document.getElementById("savings-days"), [
+    ["Day"], ["Rounds", "num"], ["Shifted (mean)", "num"], ["Not used (mean)", "num"],
+    ["Avoided (mean)", "num"], ["Comfort given up (mean)", "num"],
+  ], rows.length ? rows
+    : [ems.el("tr", {}, ems.el("td", { colspan: 6 }, "No round says where its savings come from yet."))]);
+}
 
 function roundsTable(rounds) {
   const f = ems.format;

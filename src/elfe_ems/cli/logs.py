@@ -1,0 +1,72 @@
+"""The command's logging: one event per line on standard error.
+
+Under systemd, whose journal reads standard error (``JOURNAL_STREAM`` names the stream's
+device and inode), each line starts with its sd-daemon syslog priority (``<4>`` a warning)
+instead of the level's name, so that ``journalctl -p warning`` finds the warnings. A WARNING
+line the process has already logged is not logged again: every repeat says nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+PLAIN_FORMAT = "%(levelname)s %(name)s: %(message)s"
+JOURNAL_FORMAT = "%(name)s: %(message)s"  # the priority prefix says the level
+
+PRIORITIES = ((logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
+"""sd-daemon priority of the levels from each one up (critical is logged as an error);
+below INFO: debug, 7."""
+DEBUG_PRIORITY = 7
+
+
+def priority(level: int) -> int:
+    """The syslog priority of a logging level."""
+    return next((p for least, p in PRIORITIES if level >= least), DEBUG_PRIORITY)
+
+
+def on_journal(fd: int = 2) -> bool:
+    """Whether ``fd`` is the stream systemd connected to the journal."""
+    device, _, inode = os.environ.get("JOURNAL_STREAM", "").partition(":")
+    try:
+        stat = os.fstat(fd)
+        return (int(device), int(inode)) == (stat.st_dev, stat.st_ino)
+    except (OSError, ValueError):  # no such stream, or no (valid) JOURNAL_STREAM
+        return False
+
+
+class JournalFormatter(logging.Formatter):
+    """Each line of a record (a traceback's too) prefixed with its priority, ``<N>``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).splitlines())
+
+
+class RepeatFilter(logging.Filter):
+    """Drops a WARNING line (logger and message) already let through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        line = (record.name, record.getMessage())
+        if line in self._seen:
+            return False
+        self._seen.add(line)
+        return True
+
+
+def configure(level: int) -> None:
+    """The root logger's one handler, on standard error, at ``level``."""
+    handler = logging.StreamHandler(sys.stderr)
+    if on_journal():
+        handler.setFormatter(JournalFormatter(JOURNAL_FORMAT))
+    else:
+        handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
+    handler.addFilter(RepeatFilter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
