@@ -17,7 +17,7 @@ from elfe_ems.planner.scenario import read_plan
 from elfe_ems.store.freshness import Freshness, State, age_text
 from elfe_ems.store.health import stored_checks
 from elfe_ems.store.run_files import saved_plan_path
-from elfe_ems.store.tables import balance_measurement
+from elfe_ems.store.tables import balance_measurement, room_temperature
 
 R = 1_792_886_400  # the dataset's round start (conftest.py)
 H = 3600
@@ -102,6 +102,43 @@ def test_a_balance_item_that_stopped_makes_the_round_stale(
     checks = {c.name: c for c in stored_checks(env.settings(), R)}
     assert checks["balance measurements"].verdict == "failed"
     assert checks["last round"].verdict == "failed"
+
+
+def test_a_room_whose_temperature_stopped_is_named(
+    pg_env: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = pg_env()
+    _balance_until(env, R - STEP)
+    engine = make_engine(env.store_url)
+    try:
+        with engine.begin() as connection:  # a second room, last measured 3 h ago
+            connection.execute(
+                insert(room_temperature),
+                [{"temperature_item_id": 7031, "measured_at": R - 3 * H, "temp_c": 18.0}],
+            )
+    finally:
+        engine.dispose()
+    with caplog.at_level(logging.WARNING, logger="elfe_ems.round.job"):
+        outcome = env.run()
+    rooms = next(s for s in outcome.freshness if s.name == "room temperatures")
+    assert rooms.state == State.STALE
+    assert (rooms.items, rooms.stale_items, rooms.age_s) == (2, (7031,), 3 * H)
+    line = (
+        "[WARN_DATABASE] input room temperatures: stale, 3.0 h old (limit 30 min); "
+        "1 of 2 items older than that (items 7031)"
+    )
+    assert _database_lines(caplog) == [f"{line}; {Notice.INPUT_STALE.advice}"]
+    (logged,) = [row["input_freshness"] for row in env.run_log()]
+    assert {i["name"]: i["stale_items"] for i in logged} == {
+        "balance measurements": None,
+        "forecast": None,
+        "weather": None,
+        "room temperatures": [7031],
+        "water-heater energies": [],
+    }
+    plan = read_plan(saved_plan_path(outcome.scenario_path))
+    assert plan.inputs is not None
+    assert {i.name: i.stale_items for i in plan.inputs}["room temperatures"] == [7031]
 
 
 def test_missing_and_short_inputs(pg_env: Any, caplog: pytest.LogCaptureFixture) -> None:

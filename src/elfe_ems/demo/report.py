@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from elfe_ems.planner.savings import TYPE_LABELS, savings_sentences
+from elfe_ems.notices.collector import noun
+from elfe_ems.planner.savings import savings_sentences
 from elfe_ems.planner.scenario import DevicePlan, Plan, Savings, Scenario
 from elfe_ems.sim.community import TYPE_NAMES, Community, Device
 from elfe_ems.sources.coordination import MODE_PILOTED
@@ -132,7 +133,7 @@ def _savings_chart(savings: Savings) -> str:
         top = row * row_h + 4
         parts.append(
             f'<text x="0" y="{top + bar_h + 4}" font-size="12">'
-            f"{html.escape(TYPE_LABELS.get(part.type, part.type))}</text>"
+            f"{html.escape(noun(part.type))}</text>"
         )
         for k, ((_name, colour), value) in enumerate(zip(SAVINGS_SERIES, values_kwh, strict=True)):
             width = abs(value) * scale

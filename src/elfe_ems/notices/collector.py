@@ -40,6 +40,13 @@ DEVICE_NOUNS = {
 }
 """How people call each device type (the scenario's); another kind is an item's noun."""
 
+
+def noun(kind: str, count: int = 2) -> str:
+    """What people call ``count`` devices of a type (or items of a kind): "3 EVs"."""
+    singular, plural = DEVICE_NOUNS.get(kind, (kind, f"{kind}s"))
+    return singular if count == 1 else plural
+
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
@@ -149,9 +156,8 @@ def group_line(
     values: Sequence[float] = (),
 ) -> str:
     """The line of a group: ``TAG N NOUNS: TEXT[: WHAT][, DETAIL] (IDS); TODO — see …``."""
-    singular, plural = DEVICE_NOUNS.get(kind, (kind, f"{kind}s"))
     entry = notice.value
-    text = f"{notice.tag} {len(ids)} {singular if len(ids) == 1 else plural}: {entry.text}"
+    text = f"{notice.tag} {len(ids)} {noun(kind, len(ids))}: {entry.text}"
     if what:
         text += f": {what}"
     if values and entry.detail:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from elfe_ems.notices.collector import noun
 from elfe_ems.planner.kpi import import_wh
 from elfe_ems.planner.scenario import Savings, TypeSavings
 
@@ -116,13 +117,6 @@ def _shares_wh(
     return shares
 
 
-TYPE_LABELS = {
-    "machine": "machines",
-    "water_heater": "water heaters",
-    "ev": "electric vehicles",
-    "pilot_wire_heater": "pilot-wire heaters",
-    "thermostatic_heater": "thermostatic heaters",
-}
 NOT_USED_WHY = {
     "thermostatic_heater": "kept nearer the lower edge of their band than a thermostat aiming "
     "at its middle",
@@ -143,7 +137,8 @@ def savings_sentences(savings: Savings, import_wh_asap: float) -> list[str]:
         f"when production covers more of it) and {_kwh(savings.not_used_wh)} by energy not used."
     ]
     for part in savings.by_type:
-        label = TYPE_LABELS.get(part.type, part.type).capitalize()
+        label = noun(part.type)
+        label = label[0].upper() + label[1:]
         if part.shifted_wh / 1000 >= SHOWN_KWH:
             lines.append(f"{label}: {_kwh(part.shifted_wh)} avoided by their new hours.")
         elif part.shifted_wh / 1000 <= -SHOWN_KWH:

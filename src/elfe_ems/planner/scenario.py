@@ -280,6 +280,11 @@ class InputState(_Strict):
     coverage: float | None = Field(
         description="Share of the horizon covered by real data [0-1]; null: not over it."
     )
+    stale_items: list[int] | None = Field(
+        default=None,
+        description="An input measured per Zabbix item: the items older than limit_s "
+        "(null: not measured per item).",
+    )
 
 
 class TypeSavings(_Strict):

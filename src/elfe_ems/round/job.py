@@ -279,11 +279,10 @@ def _read_inputs(
             "balance measurements": balance_age_s,
             "forecast": net.age_s,
             "weather": outdoor.age_s,
-            "room temperatures": rooms.oldest_age_s,
-            "water-heater energies": energies.oldest_age_s,
         },
         {"forecast": net.forecast_steps / grid.steps, "weather": outdoor.coverage},
         {"forecast": net.completion},
+        {"room temperatures": rooms.ages_s, "water-heater energies": energies.ages_s},
     )
     for source in freshness:
         if (line := source.warning()) is not None:

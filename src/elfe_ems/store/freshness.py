@@ -28,6 +28,7 @@ from elfe_ems.config import Settings
 from elfe_ems.notices.catalogue import Notice
 from elfe_ems.timegrid import HOUR_S, MINUTE_S
 
+SHOWN_ITEMS = 5  # stale items named in a line
 MIN_COVERAGE = 0.95
 """Share of the horizon an input over the horizon must cover with real data to be fresh."""
 
@@ -70,6 +71,9 @@ class Freshness:
     limit_s: int
     coverage: float | None = None
     completion: str | None = None  # how the round filled what it lacks, said with its state
+    # an input measured per Zabbix item (a room, a tank): how many items, and the stale ones
+    items: int | None = None
+    stale_items: tuple[int, ...] = ()
 
     @property
     def state(self) -> State:
@@ -91,6 +95,13 @@ class Freshness:
             text += f" (limit {age_text(self.limit_s)})"
             if self.completion is None and self.coverage is not None and self.coverage < 1:
                 text += f", covers {self.coverage:.0%} of the horizon"
+            if self.stale_items:
+                shown = ", ".join(map(str, self.stale_items[:SHOWN_ITEMS]))
+                more = ", …" if len(self.stale_items) > SHOWN_ITEMS else ""
+                text += (
+                    f"; {len(self.stale_items)} of {self.items} items older than that "
+                    f"(items {shown}{more})"
+                )
         return text if self.completion is None else f"{text}; {self.completion}"
 
     def warning(self) -> str | None:
@@ -108,6 +119,7 @@ class Freshness:
             "age_s": self.age_s,
             "limit_s": self.limit_s,
             "coverage": self.coverage,
+            "stale_items": None if self.items is None else list(self.stale_items),
         }
 
 
@@ -116,11 +128,21 @@ def assess(
     ages_s: dict[str, int | None],
     coverage: dict[str, float],
     completions: dict[str, str | None] | None = None,
+    item_ages_s: dict[str, dict[int, int]] | None = None,
 ) -> list[Freshness]:
-    """The freshness of each input of :func:`limits_s` from its age, its coverage and how the
-    round completed it."""
+    """The freshness of each input of :func:`limits_s` from its age, its coverage, how the
+    round completed it and, for an input measured per item, each item's age [s] (its age is
+    then the oldest item's)."""
     completions = completions or {}
-    return [
-        Freshness(name, ages_s.get(name), limit, coverage.get(name), completions.get(name))
-        for name, limit in limits_s(settings).items()
-    ]
+    item_ages_s = item_ages_s or {}
+    found = []
+    for name, limit in limits_s(settings).items():
+        per_item = item_ages_s.get(name)
+        if per_item is None:
+            found.append(Freshness(name, ages_s.get(name), limit, coverage.get(name),
+                                   completions.get(name)))  # fmt: skip
+            continue
+        stale = tuple(sorted(item for item, age in per_item.items() if age > limit))
+        oldest = max(per_item.values(), default=None)
+        found.append(Freshness(name, oldest, limit, items=len(per_item), stale_items=stale))
+    return found

@@ -227,16 +227,21 @@ def _latest(
 
 @dataclass(frozen=True)
 class Measured:
-    """Latest measured values per Zabbix item, and the age of the oldest one used [s]."""
+    """Latest measured values per Zabbix item, and each one's age at the round start [s]."""
 
     values: dict[int, float]
-    oldest_age_s: int | None
+    ages_s: dict[int, int]
+
+    @property
+    def oldest_age_s(self) -> int | None:
+        """The age of the oldest value used [s]; None: none."""
+        return max(self.ages_s.values(), default=None)
 
 
 def _measured(rows: Sequence[Row[Any, Any, Any]], round_start: int) -> Measured:
-    values = {int(r[0]): float(r[1]) for r in rows}
-    ages = [round_start - int(r[2]) for r in rows]
-    return Measured(values, max(ages) if ages else None)
+    return Measured(
+        {int(r[0]): float(r[1]) for r in rows}, {int(r[0]): round_start - int(r[2]) for r in rows}
+    )
 
 
 def water_heater_energies(connection: Connection, grid: Grid) -> Measured:

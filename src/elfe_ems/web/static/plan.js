@@ -106,7 +106,10 @@ function staleBanner(inputs) {
   const f = ems.format;
   const text = stale.map((i) => i.state === "missing" ? `${i.name}: missing`
     : `${i.name}: ${f.duration(i.age_s)} old (stale after ${f.duration(i.limit_s)})` +
-      (i.coverage != null && i.coverage < 1 ? `, ${f.pct(i.coverage)} of the horizon` : ""));
+      (i.coverage != null && i.coverage < 1 ? `, ${f.pct(i.coverage)} of the horizon` : "") +
+      (i.stale_items && i.stale_items.length
+        ? `, ${i.stale_items.length} items stale (${i.stale_items.slice(0, 5).join(", ")}` +
+          `${i.stale_items.length > 5 ? ", …" : ""})` : ""));
   banner.textContent = `This plan was made on stale inputs: ${text.join("; ")}. ` +
     "The round planned with what it had; see ems doctor.";
 }
