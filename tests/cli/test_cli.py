@@ -9,11 +9,9 @@ starts at step 0: loads 2000, -2000, 1000, 1000 -> import (2000 + 1000 + 1000) *
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +22,6 @@ from elfe_ems.cli import app
 from elfe_ems.planner.scenario import ScenarioError, read_plan, read_scenario
 
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """``ems`` reconfigures the root logger (basicConfig(force=True)) on the runner's stderr,
-    which is closed after the run: put the root logger back as it was for the next tests."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,6 @@ from elfe_ems.cli.logs import RepeatFilter, priority
 
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
 LATE = "[WARN_IGNORED] 3 machines: not planned this round: earliest start is after the horizon"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """``ems`` reconfigures the root logger: put it back as it was for the next tests."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture

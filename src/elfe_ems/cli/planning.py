@@ -28,6 +28,7 @@ from elfe_ems.timegrid import Grid
 
 # the defaults of the configuration, so that `ems solve` plans as a round does
 _SETTINGS = Settings.model_fields
+DEFAULT_OPTIONS = SolveOptions()  # the planner's time limit and gap
 DEFAULT_PEAK_TOLERANCE: float = _SETTINGS["peak_tolerance"].default
 DEFAULT_PEAK_PRICE: float = _SETTINGS["tariff_peak_price"].default
 DEFAULT_OFF_PEAK_PRICE: float = _SETTINGS["tariff_off_peak_price"].default
@@ -98,10 +99,10 @@ def solve_command(
     ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=0.01, help="Solver time limit [s].")
-    ] = 60.0,
+    ] = DEFAULT_OPTIONS.time_limit_s,
     gap: Annotated[
         float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap to stop at.")
-    ] = 1e-4,
+    ] = DEFAULT_OPTIONS.gap,
     objective: ObjectiveOption = Objective.IMPORT,
     peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
     peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
@@ -197,7 +198,12 @@ def replay_command(
         saved = read_options(scenario)
         tariff = _tariff(peak_price, off_peak_price, off_peak, timezone)
         defaults = _options_for(
-            parsed, 60.0, 1e-4, objective or Objective.IMPORT, DEFAULT_PEAK_TOLERANCE, tariff
+            parsed,
+            DEFAULT_OPTIONS.time_limit_s,
+            DEFAULT_OPTIONS.gap,
+            objective or Objective.IMPORT,
+            DEFAULT_PEAK_TOLERANCE,
+            tariff,
         )
         given = (("time_limit_s", time_limit), ("gap", gap), ("peak_tolerance", peak_tolerance))
         changes: dict[str, Any] = {name: value for name, value in given if value is not None}

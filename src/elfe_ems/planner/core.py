@@ -115,9 +115,8 @@ def _solve(scenario: Scenario, options: SolveOptions) -> tuple[Plan, SolveStats]
     start = _start(models, blocks, base_load_w)
     start_decisions = [m.decisions_from_solution(x) for m, x in zip(models, start, strict=True)]
     asap_decisions = [m.asap_decisions() for m in models]
-    flex_asap_w = sum(
-        (m.power_w(d) for m, d in zip(models, asap_decisions, strict=True)), np.zeros(grid.steps)
-    )
+    asap_w = [m.power_w(d) for m, d in zip(models, asap_decisions, strict=True)]
+    flex_asap_w = sum(asap_w, np.zeros(grid.steps))
     build_ms = (time.perf_counter() - began) * 1000
 
     weight_h = import_weight_h(grid, price)
@@ -150,7 +149,7 @@ def _solve(scenario: Scenario, options: SolveOptions) -> tuple[Plan, SolveStats]
         import_wh_asap=import_wh(net_load_w, flex_asap_w, grid.step_h),
         net_load_with_flexible_w=load_w.tolist(),
         net_load_asap_w=(net_load_w + flex_asap_w).tolist(),
-        savings=_savings(net_load_w, models, asap_decisions, decisions, grid.step_h),
+        savings=_savings(net_load_w, models, asap_decisions, asap_w, decisions, grid.step_h),
         peak_import_w=float(load_w.max(initial=0.0)),
         solver=_solver_info(status, search, _objective(load_w, weight_h), price),
         devices=device_plans,
@@ -162,19 +161,21 @@ def _savings(
     net_load_w: np.ndarray,
     models: list[DeviceModel],
     asap: list[np.ndarray],
+    asap_w: list[np.ndarray],
     planned: list[np.ndarray],
     step_h: float,
 ) -> Savings:
-    """Where the import avoided comes from (:mod:`savings`)."""
+    """Where the import avoided comes from (:mod:`savings`), from each model's decisions and
+    power without EMS (``asap``, ``asap_w``) and its planned decisions."""
     curves = [
         DeviceCurves(
             type=m.type,
-            asap_w=m.power_w(a),
+            asap_w=power_w,
             plan_w=m.power_w(p),
             band_miss_kh=m.band_miss_kh(p),
             band_miss_asap_kh=m.band_miss_kh(a),
         )
-        for m, a, p in zip(models, asap, planned, strict=True)
+        for m, a, power_w, p in zip(models, asap, asap_w, planned, strict=True)
     ]
     return explain_savings(net_load_w, curves, step_h)
 

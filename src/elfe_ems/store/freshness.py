@@ -20,6 +20,7 @@ a balance item that stopped updating hours ago is as old as its data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -71,9 +72,14 @@ class Freshness:
     limit_s: int
     coverage: float | None = None
     completion: str | None = None  # how the round filled what it lacks, said with its state
-    # an input measured per Zabbix item (a room, a tank): how many items, and the stale ones
-    items: int | None = None
-    stale_items: tuple[int, ...] = ()
+    # an input measured per Zabbix item (a room, a tank): each item's age [s]; None: not one
+    item_ages_s: Mapping[int, int] | None = None
+
+    @property
+    def stale_items(self) -> tuple[int, ...]:
+        """The items older than the limit, in order (none for an input not measured per item)."""
+        ages = self.item_ages_s or {}
+        return tuple(sorted(item for item, age in ages.items() if age > self.limit_s))
 
     @property
     def state(self) -> State:
@@ -99,8 +105,8 @@ class Freshness:
                 shown = ", ".join(map(str, self.stale_items[:SHOWN_ITEMS]))
                 more = ", …" if len(self.stale_items) > SHOWN_ITEMS else ""
                 text += (
-                    f"; {len(self.stale_items)} of {self.items} items older than that "
-                    f"(items {shown}{more})"
+                    f"; {len(self.stale_items)} of {len(self.item_ages_s or {})} items older "
+                    f"than that (items {shown}{more})"
                 )
         return text if self.completion is None else f"{text}; {self.completion}"
 
@@ -119,7 +125,7 @@ class Freshness:
             "age_s": self.age_s,
             "limit_s": self.limit_s,
             "coverage": self.coverage,
-            "stale_items": None if self.items is None else list(self.stale_items),
+            "stale_items": None if self.item_ages_s is None else list(self.stale_items),
         }
 
 
@@ -138,11 +144,8 @@ def assess(
     found = []
     for name, limit in limits_s(settings).items():
         per_item = item_ages_s.get(name)
-        if per_item is None:
-            found.append(Freshness(name, ages_s.get(name), limit, coverage.get(name),
-                                   completions.get(name)))  # fmt: skip
-            continue
-        stale = tuple(sorted(item for item, age in per_item.items() if age > limit))
-        oldest = max(per_item.values(), default=None)
-        found.append(Freshness(name, oldest, limit, items=len(per_item), stale_items=stale))
+        age_s = ages_s.get(name) if per_item is None else max(per_item.values(), default=None)
+        found.append(
+            Freshness(name, age_s, limit, coverage.get(name), completions.get(name), per_item)
+        )
     return found
