@@ -27,8 +27,6 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError
 
 CONFIG_ENV = "EMS_CONFIG"
 """The environment variable that names the TOML configuration file."""
@@ -359,6 +357,10 @@ def load_settings(config_file: Path | None = None) -> Settings:
 def mask_url(url: str) -> str:
     """``url`` with its password (in the user part or a ``password`` parameter) shown as
     ``***``; a URL that cannot be parsed is not shown at all."""
+    # here, not at the top: SQLAlchemy would slow down the start of every command
+    from sqlalchemy import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -369,6 +371,9 @@ def mask_url(url: str) -> str:
 
 def redact(message: str, *urls: str) -> str:
     """``message`` with the passwords of ``urls`` (plain or URL-encoded) replaced by ``***``."""
+    from sqlalchemy import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
     for url in urls:
         message = message.replace(url, mask_url(url))
         try:

@@ -5,22 +5,22 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import datetime
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
-import plotext
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from elfe_ems.cli.common import ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings
-from elfe_ems.jobs.common import database
-from elfe_ems.jobs.cycles import WINDOW_S, Detection, detect
-from elfe_ems.jobs.measurement_access import measurements, source_name
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.learning.cycles import CycleSettings
-from elfe_ems.store.cycles import current_profile, save_settings, stored_settings
 from elfe_ems.timegrid import STEP_S
+
+# the detection, the sources, the store and plotext are imported by the commands, not here:
+# numpy, SQLAlchemy and httpx would slow down the start of every command
+if TYPE_CHECKING:
+    from elfe_ems.jobs.cycles import Detection
+    from elfe_ems.learning.cycles import CycleSettings
 
 cycles_app = typer.Typer(
     no_args_is_help=True, help="Machine cycles: what is detected, and the detection settings."
@@ -77,6 +77,8 @@ def _local(settings: Settings, time_s: float) -> str:
 
 
 def _table(settings: Settings, detection: Detection, learned_start_s: int | None) -> Table:
+    from elfe_ems.jobs.cycles import WINDOW_S  # noqa: PLC0415
+
     table = Table(
         title=f"Cycles of item {detection.item.item_id} ({detection.item.name}) "
         f"over the last {WINDOW_S // 86_400} days"
@@ -98,6 +100,8 @@ def _table(settings: Settings, detection: Detection, learned_start_s: int | None
 
 
 def _plot(settings: Settings, detection: Detection) -> str:
+    import plotext  # noqa: PLC0415
+
     times_s, power_w = detection.times_s, detection.power_w
     plotext.clear_figure()
     plotext.plot_size(100, 20)
@@ -124,6 +128,12 @@ def show_command(
     config: ConfigOption = None,
 ) -> None:
     """The cycles detected over the last 3 days, with these settings or the stored ones."""
+    from elfe_ems.jobs.common import database  # noqa: PLC0415
+    from elfe_ems.jobs.cycles import detect  # noqa: PLC0415
+    from elfe_ems.jobs.measurement_access import measurements, source_name  # noqa: PLC0415
+    from elfe_ems.learning.cycles import CycleSettings  # noqa: PLC0415
+    from elfe_ems.store.cycles import current_profile, stored_settings  # noqa: PLC0415
+
     settings = settings_from(config)
     now_s = int(time.time())
     try:
@@ -156,6 +166,10 @@ def set_command(
     config: ConfigOption = None,
 ) -> None:
     """Store the detection settings of a machine (options not given keep their value)."""
+    from elfe_ems.jobs.common import database  # noqa: PLC0415
+    from elfe_ems.learning.cycles import CycleSettings  # noqa: PLC0415
+    from elfe_ems.store.cycles import save_settings, stored_settings  # noqa: PLC0415
+
     settings = settings_from(config)
     try:
         with database(settings, "store") as store, store.begin() as connection:

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from alembic.util import CommandError
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.cli.common import ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings, mask_url, redact
-from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason, schema_of
-from elfe_ems.store import migrate, thermal
-from elfe_ems.store.migrate import DATABASES, Database
+
+# SQLAlchemy, Alembic and the store are imported by the commands, not here: they would slow
+# down the start of every command
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from elfe_ems.store.migrate import Database
 
 db_app = typer.Typer(
     no_args_is_help=True,
@@ -40,6 +41,11 @@ def _url(settings: Settings, database: Database) -> str:
 @contextmanager
 def _connected(database: Database, url: str) -> Iterator[Engine]:
     """An engine on ``url``; a bad URL exits with code 2, a database error with code 1."""
+    from alembic.util import CommandError  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason  # noqa: PLC0415
+
     try:
         with engine_for(url) as engine:
             yield engine
@@ -52,6 +58,8 @@ def _connected(database: Database, url: str) -> Iterator[Engine]:
 
 def _where(connection: Connection, url: str) -> str:
     """The masked URL, and the schema for PostgreSQL."""
+    from elfe_ems.db.engine import schema_of  # noqa: PLC0415
+
     schema = schema_of(connection)
     return mask_url(url) + (f" (schema {schema})" if schema else "")
 
@@ -59,6 +67,8 @@ def _where(connection: Connection, url: str) -> str:
 @contextmanager
 def _store(settings: Settings) -> Iterator[Connection]:
     """A transaction on the store, which must be at the latest revision."""
+    from elfe_ems.store import migrate  # noqa: PLC0415
+
     url = settings.store_url
     with _connected("store", url) as engine, engine.begin() as connection:
         current, head = (
@@ -77,6 +87,9 @@ def _store(settings: Settings) -> Iterator[Connection]:
 @db_app.command("upgrade")
 def upgrade_command(config: ConfigOption = None) -> None:
     """Create or migrate the store and output databases to the latest revision (idempotent)."""
+    from elfe_ems.store import migrate  # noqa: PLC0415
+    from elfe_ems.store.migrate import DATABASES  # noqa: PLC0415
+
     settings = settings_from(config)
     for database in DATABASES:
         url = _url(settings, database)
@@ -91,6 +104,9 @@ def upgrade_command(config: ConfigOption = None) -> None:
 @db_app.command("status")
 def status_command(config: ConfigOption = None) -> None:
     """Show the revision of each database and the latest revision."""
+    from elfe_ems.store import migrate  # noqa: PLC0415
+    from elfe_ems.store.migrate import DATABASES  # noqa: PLC0415
+
     settings = settings_from(config)
     for database in DATABASES:
         url = _url(settings, database)
@@ -108,6 +124,8 @@ def status_command(config: ConfigOption = None) -> None:
 @thermal_app.command("list")
 def list_command(config: ConfigOption = None) -> None:
     """List the thermal models: R [K/W], C [J/K] and time constant R C [h]."""
+    from elfe_ems.store import thermal  # noqa: PLC0415
+
     with _store(settings_from(config)) as connection:
         models = thermal.list_models(connection)
     table = Table(title="Thermal models")
@@ -137,6 +155,8 @@ def set_command(
     config: ConfigOption = None,
 ) -> None:
     """Create or replace a thermal model."""
+    from elfe_ems.store import thermal  # noqa: PLC0415
+
     try:
         model = thermal.ThermalModel(model_id, r, c, name)
     except ValueError as error:

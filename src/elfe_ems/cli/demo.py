@@ -13,7 +13,6 @@ from elfe_ems.cli.common import console, fail
 from elfe_ems.cli.planning import print_accounting, print_freshness, print_summary
 from elfe_ems.config import ConfigError
 from elfe_ems.jobs.registry import JobError
-from elfe_ems.round.job import RoundError
 
 if TYPE_CHECKING:
     from elfe_ems.demo.run import DemoOutcome
@@ -52,6 +51,7 @@ def demo_command(
     # (pandas, pvlib, demandlib) would slow down every other command's start
     from elfe_ems.demo.folder import DemoFolderError  # noqa: PLC0415
     from elfe_ems.demo.run import DemoOptions, run_demo  # noqa: PLC0415
+    from elfe_ems.round.job import RoundError  # noqa: PLC0415
 
     if at is not None and day is not None:
         raise fail("--at and --date both set the demo's time: give one of them")

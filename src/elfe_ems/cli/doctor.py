@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
 from elfe_ems.cli.common import ConfigOption, console, fail
 from elfe_ems.config import ConfigError, load_settings
-from elfe_ems.jobs.probes import doctor_checks
-from elfe_ems.store.health import Check, healthy
+
+if TYPE_CHECKING:
+    from elfe_ems.store.health import Check
 
 STYLES = {"ok": "green", "warning": "yellow", "failed": "bold red"}
 
@@ -27,6 +30,10 @@ def doctor_command(config: ConfigOption = None) -> None:
     Checks the configuration, the databases, the sources, the age of every input and the
     last round.
     """
+    # here, not at the top: the checks' databases and sources would slow down every start
+    from elfe_ems.jobs.probes import doctor_checks  # noqa: PLC0415
+    from elfe_ems.store.health import Check, healthy  # noqa: PLC0415
+
     try:
         settings = load_settings(config)
     except ConfigError as error:

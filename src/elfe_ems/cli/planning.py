@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -16,19 +16,22 @@ from rich.table import Table
 
 from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings
-from elfe_ems.planner.core import SolveOptions, SolveStats, solve
-from elfe_ems.planner.savings import savings_sentences, two_decimals
-from elfe_ems.planner.scenario import Plan, Scenario, ScenarioError, read_scenario, write_model
-from elfe_ems.round.accounting import Accounting, Outcome
-from elfe_ems.round.job import RoundError, run_round
-from elfe_ems.round.replay import read_options, replay
-from elfe_ems.round.tariff import Objective, Tariff, solve_options
+from elfe_ems.round.objective import Objective
 from elfe_ems.store.freshness import Freshness, State, age_text
 from elfe_ems.timegrid import Grid
 
+# the planner, the round and their libraries (numpy, HiGHS, SQLAlchemy) are imported by the
+# commands that use them, not here: they would slow down the start of every command
+if TYPE_CHECKING:
+    from elfe_ems.planner.core import SolveOptions, SolveStats
+    from elfe_ems.planner.scenario import Plan, Scenario
+    from elfe_ems.round.accounting import Accounting
+    from elfe_ems.round.tariff import Tariff
+
 # the defaults of the configuration, so that `ems solve` plans as a round does
 _SETTINGS = Settings.model_fields
-DEFAULT_OPTIONS = SolveOptions()  # the planner's time limit and gap
+DEFAULT_TIME_LIMIT_S: float = _SETTINGS["time_limit_s"].default
+DEFAULT_GAP: float = _SETTINGS["gap"].default
 DEFAULT_PEAK_TOLERANCE: float = _SETTINGS["peak_tolerance"].default
 DEFAULT_PEAK_PRICE: float = _SETTINGS["tariff_peak_price"].default
 DEFAULT_OFF_PEAK_PRICE: float = _SETTINGS["tariff_off_peak_price"].default
@@ -75,6 +78,8 @@ def _tariff(
     peak_price: float, off_peak_price: float, off_peak: list[str] | None, zone: str
 ) -> Tariff:
     """The tariff of the command's options (``off_peak`` None: the default windows)."""
+    from elfe_ems.round.tariff import Tariff  # noqa: PLC0415
+
     return Tariff(peak_price, off_peak_price, off_peak or DEFAULT_OFF_PEAK, ZoneInfo(zone))
 
 
@@ -87,6 +92,8 @@ def _options_for(
     tariff: Tariff,
 ) -> SolveOptions:
     """The solver options of the command line (defaults: those of the configuration)."""
+    from elfe_ems.round.tariff import solve_options  # noqa: PLC0415
+
     grid = Grid(scenario.round_start, scenario.step_s, scenario.steps)
     return solve_options(time_limit_s, gap, grid, objective, tariff, peak_tolerance)
 
@@ -99,10 +106,10 @@ def solve_command(
     ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=0.01, help="Solver time limit [s].")
-    ] = DEFAULT_OPTIONS.time_limit_s,
+    ] = DEFAULT_TIME_LIMIT_S,
     gap: Annotated[
         float, typer.Option("--gap", min=0.0, max=1.0, help="Relative MIP gap to stop at.")
-    ] = DEFAULT_OPTIONS.gap,
+    ] = DEFAULT_GAP,
     objective: ObjectiveOption = Objective.IMPORT,
     peak_tolerance: PeakToleranceOption = DEFAULT_PEAK_TOLERANCE,
     peak_price: PeakPriceOption = DEFAULT_PEAK_PRICE,
@@ -111,6 +118,9 @@ def solve_command(
     timezone: TimezoneOption = DEFAULT_TIMEZONE,
 ) -> None:
     """Plan a scenario: write the plan file and print a summary."""
+    from elfe_ems.planner.core import solve  # noqa: PLC0415
+    from elfe_ems.planner.scenario import ScenarioError, read_scenario, write_model  # noqa: PLC0415
+
     try:
         parsed = read_scenario(scenario)
         options = _options_for(
@@ -138,6 +148,8 @@ def run_command(
     config: ConfigOption = None,
 ) -> None:
     """Run one planning round: read, plan, publish (the main job, every quarter hour)."""
+    from elfe_ems.round.job import RoundError, run_round  # noqa: PLC0415
+
     settings = settings_from(config)
     try:
         outcome = run_round(settings, time.time() if at is None else at)
@@ -193,14 +205,17 @@ def replay_command(
     The round's own solver options (saved beside its scenario) are used unless an option
     says otherwise; the tariff options apply with --objective.
     """
+    from elfe_ems.planner.scenario import ScenarioError, read_scenario  # noqa: PLC0415
+    from elfe_ems.round.replay import read_options, replay  # noqa: PLC0415
+
     try:
         parsed = read_scenario(scenario)
         saved = read_options(scenario)
         tariff = _tariff(peak_price, off_peak_price, off_peak, timezone)
         defaults = _options_for(
             parsed,
-            DEFAULT_OPTIONS.time_limit_s,
-            DEFAULT_OPTIONS.gap,
+            DEFAULT_TIME_LIMIT_S,
+            DEFAULT_GAP,
             objective or Objective.IMPORT,
             DEFAULT_PEAK_TOLERANCE,
             tariff,
@@ -277,6 +292,8 @@ def print_savings(plan: Plan) -> None:
     savings = plan.savings
     if savings is None:
         return
+    from elfe_ems.planner.savings import savings_sentences, two_decimals  # noqa: PLC0415
+
     table = Table(title="Import avoided, explained")
     for column in ("type", "shifted kWh", "not used kWh", "avoided kWh", "band missed K·h"):
         table.add_column(column, justify="left" if column == "type" else "right")
@@ -305,6 +322,8 @@ def print_accounting(accounting: Accounting | None) -> None:
     """Every device of the coordination database: planned, relaxed or left out, by reason."""
     if accounting is None:
         return
+    from elfe_ems.round.accounting import Outcome  # noqa: PLC0415
+
     problems = {d.device_id for d in accounting.problems}
     table = Table(title=f"Every device of the coordination database ({len(accounting.devices)})")
     for column in ("outcome", "reason", "devices", "ids"):

@@ -9,7 +9,6 @@ import typer
 
 from elfe_ems.cli.common import ConfigOption, fail, settings_from
 from elfe_ems.config import ConfigError
-from elfe_ems.db.engine import DatabaseUrlError
 
 
 def web_command(
@@ -41,6 +40,7 @@ def web_command(
     # here, not at the top: the web stack would slow down every other command's start
     import uvicorn  # noqa: PLC0415
 
+    from elfe_ems.db.engine import DatabaseUrlError  # noqa: PLC0415
     from elfe_ems.web.access import HideTokens  # noqa: PLC0415
     from elfe_ems.web.app import create_app  # noqa: PLC0415
 

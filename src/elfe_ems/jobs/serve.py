@@ -28,22 +28,15 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import FrameType
-
-from apscheduler.events import (
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    EVENT_SCHEDULER_STARTED,
-    JobExecutionEvent,
-    JobSubmissionEvent,
-    SchedulerEvent,
-)
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
+from typing import TYPE_CHECKING
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JOBS, Job
+
+# APScheduler is imported by the server, not here: `ems` reads this module's defaults at
+# every start, and the scheduler would slow it down
+if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent, JobSubmissionEvent, SchedulerEvent
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +110,15 @@ class Server:
         jobs: Sequence[Job] = JOBS,
         grace_s: float = DEFAULT_GRACE_S,
     ) -> None:
+        from apscheduler.events import (  # noqa: PLC0415
+            EVENT_JOB_MAX_INSTANCES,
+            EVENT_JOB_MISSED,
+            EVENT_SCHEDULER_STARTED,
+        )
+        from apscheduler.executors.pool import ThreadPoolExecutor  # noqa: PLC0415
+        from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415
+        from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
+
         # the listeners below say what APScheduler would, one line per event, with the tags
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._config = config
@@ -174,6 +176,8 @@ class Server:
 
     def _shutdown(self) -> None:
         # by stop(), and by _started() for a stop() that came before the scheduler started
+        from apscheduler.schedulers import SchedulerNotRunningError  # noqa: PLC0415
+
         with contextlib.suppress(SchedulerNotRunningError):
             self._scheduler.shutdown(wait=False)
 

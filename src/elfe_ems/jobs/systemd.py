@@ -21,9 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError
-
 from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JOBS, Job, Schedule
 
@@ -113,6 +110,11 @@ def unit_names(job: Job) -> tuple[str, str]:
 def writable_paths(installation: Installation, settings: Settings) -> list[Path]:
     """The folders the jobs write to: the working directory, and the data folders and SQLite
     databases' folders that are outside it (relative ones are inside)."""
+    # here, not at the top: `ems` reads this module's defaults at every start, and SQLAlchemy
+    # would slow it down
+    from sqlalchemy import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
     inside = installation.working_directory
     folders = [settings.data_dir, settings.run_conditions_dir]
     for name in _URL_SETTINGS:

@@ -11,20 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from elfe_ems.config import parse_window
 from elfe_ems.planner.core import SolveOptions
+from elfe_ems.round.objective import Objective
 from elfe_ems.timegrid import Grid
-
-
-class Objective(StrEnum):
-    """What the planner minimises first."""
-
-    IMPORT = "import"
-    PRICE = "price"
 
 
 @dataclass(frozen=True)

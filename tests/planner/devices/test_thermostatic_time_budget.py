@@ -137,7 +137,7 @@ def test_the_milp_gets_at_most_the_time_left(
 def test_deadline_stops_the_dynamic_programme() -> None:
     grid = Grid(round_start=9000, step_s=900, steps=len(OUTDOOR))
     model = ThermostaticHeaterModel(ThermostaticHeaterSpec(**NARROW), grid, OUTDOOR)
-    room, zeros = model._room(slack_k=10.0), np.zeros(len(OUTDOOR))
+    room, zeros = model._room(model.low_c, model.high_c, slack_k=10.0), np.zeros(len(OUTDOOR))
     passed = time.perf_counter() - 1.0
     with pytest.raises(thermal_dp.OutOfTime):
         thermal_dp.cheapest_schedule(room, zeros, 64, 1.0, deadline=passed)

@@ -204,11 +204,6 @@ class DeviceModel(ABC):
         del column_cost
         return None
 
-    def has_tight_bound(self) -> bool:
-        """Whether :meth:`cost_lower_bound` is as tight as the MILP solver could prove (then
-        the planner spares it the solver's time; see ``planner/search.py``)."""
-        return False
-
     def outcome_warnings(self, decisions: IntArray) -> list[tuple[Notice, str]]:
         """Warnings that depend on the chosen decisions (e.g. a comfort band missed)."""
         del decisions

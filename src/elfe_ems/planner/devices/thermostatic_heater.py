@@ -19,10 +19,14 @@ Whether the band can be held depends on this heater alone, so it is settled here
 community is planned: the least-heating thermostat is tried first; if it misses the band, the
 dynamic programme (:mod:`thermal_dp`) looks for the least heating that holds it, then for the
 least total miss ``m`` [K·step], proven by its lower bound (a small MILP of this heater alone is
-the fallback when that bound does not prove it). The community model then has miss variables
-``lo[k]``, ``hi[k]`` >= 0 [K] with ``sum(lo + hi) <= m``: the band is missed by the least total
-amount, never infeasible, and the import stays the only objective (``[WARN_CONSTRAINT]`` with
-the miss). A reachable band is a hard constraint.
+the fallback when that bound does not prove it). The community model then holds a *widened
+band*: the wanted band, widened at each step where the least-miss plan leaves it just to that
+plan's temperature. Every plan within it misses the band by ``m`` at most (the least: no
+more), and at no step by more than the least-miss plan does; the import stays the only
+objective (``[WARN_CONSTRAINT]`` with the miss). So a band out of reach is a hard band like
+any other: the same rows, the same own search and the same tight bound, whether the wanted
+band is reachable or not (a miss budget row ``sum(lo + hi) <= m`` instead left the search to
+the MILP solver: 20 heaters of a summer demo ran to the time limit, gap 2.2e-4).
 
 Time budget
 -----------
@@ -38,8 +42,8 @@ Own search
 ----------
 The heater answers the planner's "cheapest schedule for this cost per step" and "a proven
 lower bound on it" by dynamic programming over the room temperature (:mod:`thermal_dp`),
-which the MILP solver finds hard (see ``planner/polish.py``); with a miss budget, over the
-schedules that keep within it.
+which the MILP solver finds hard (see ``planner/polish.py``), over the schedules that hold
+the held band (the wanted band, or the widened one).
 """
 
 from __future__ import annotations
@@ -74,9 +78,6 @@ LEAST_MISS_BUCKETS = (1024, 4096, 16384, 65536)  # the dynamic programme's, fine
 LEAST_MISS_SCHEDULE_LEVELS = 2  # finer schedules found no less miss, at 20-300 times the time
 LEAST_MISS_TIME_LIMIT_S = 1.0  # a run of the fallback MILP
 DP_BUCKETS = 1024  # temperatures kept per step by the dynamic programme (thermal_dp)
-# With a miss budget (the least miss, nearly), a K·step of miss weighs in the own search as
-# much as this many steps of the dearest heating: the states of least miss are kept
-MISS_STEER = 1000.0
 
 
 class ThermostaticHeaterModel(DeviceModel):
@@ -111,9 +112,18 @@ class ThermostaticHeaterModel(DeviceModel):
         self.low_c = np.asarray(spec.comfort_min_c, dtype=float)
         self.high_c = np.asarray(spec.comfort_max_c, dtype=float)
         self.least_heating = self._thermostat(self._lowest_holdable_c())
-        self.miss_budget_k = 0.0
+        self.miss_budget_k = 0.0  # the least total miss of the band [K·step]: 0 if reachable
         if not self._holds_band(self.least_heating):
             self._settle_band(deadline)
+        self.held_low_c, self.held_high_c = self._held_band()
+
+    def _held_band(self) -> tuple[FloatArray, FloatArray]:
+        """The band every plan holds [°C]: the wanted band, widened at each step where the
+        least-heating plan leaves it to that plan's temperature (see the module docstring)."""
+        if self.miss_budget_k == 0:
+            return self.low_c, self.high_c
+        temps = self.temperatures_c(self.least_heating)
+        return np.minimum(self.low_c, temps), np.maximum(self.high_c, temps)
 
     def _settle_band(self, deadline: float | None) -> None:
         """Hold a band the least-heating thermostat misses, or settle its least miss
@@ -193,6 +203,13 @@ class ThermostaticHeaterModel(DeviceModel):
         low, high = self._misses_k(decisions)
         return bool(np.all(low + high <= MISS_TOLERANCE_K))
 
+    def _holds_held_band(self, decisions: IntArray) -> bool:
+        temps = self.temperatures_c(decisions)
+        return bool(
+            np.all(temps >= self.held_low_c - MISS_TOLERANCE_K)
+            and np.all(temps <= self.held_high_c + MISS_TOLERANCE_K)
+        )
+
     def _within_budget(self, decisions: IntArray) -> bool:
         if self.miss_budget_k == 0:
             return self._holds_band(decisions)
@@ -211,7 +228,7 @@ class ThermostaticHeaterModel(DeviceModel):
         """
         steps = self.grid.steps
         holding = thermal_dp.cheapest_schedule(
-            self._room(), np.ones(steps), DP_BUCKETS, deadline=deadline
+            self._room(self.low_c, self.high_c), np.ones(steps), DP_BUCKETS, deadline=deadline
         )
         if holding is not None and self._holds_band(holding):
             self.least_heating = holding
@@ -220,7 +237,7 @@ class ThermostaticHeaterModel(DeviceModel):
         resolution_k = LEAST_MISS_RESOLUTION_KH / self.grid.step_h
         bound = 0.0
         for level, buckets in enumerate(LEAST_MISS_BUCKETS):
-            room = self._room(slack_k=miss)
+            room = self._room(self.low_c, self.high_c, slack_k=miss)
             budget = miss + MISS_TOLERANCE_K  # keeps the trajectory that achieves ``miss``
             if level < LEAST_MISS_SCHEDULE_LEVELS:
                 found = thermal_dp.cheapest_schedule(
@@ -293,9 +310,9 @@ class ThermostaticHeaterModel(DeviceModel):
         if "low" in cols:
             lower[cols["temp"]], upper[cols["temp"]] = -np.inf, np.inf
             upper[cols["low"]] = upper[cols["high"]] = np.inf
-        else:  # a reachable band bounds the temperatures themselves
-            lower[cols["temp"]] = self.low_c - MISS_TOLERANCE_K
-            upper[cols["temp"]] = self.high_c + MISS_TOLERANCE_K
+        else:  # the held band bounds the temperatures themselves
+            lower[cols["temp"]] = self.held_low_c - MISS_TOLERANCE_K
+            upper[cols["temp"]] = self.held_high_c + MISS_TOLERANCE_K
         return lower, upper
 
     def _rows(
@@ -347,15 +364,8 @@ class ThermostaticHeaterModel(DeviceModel):
 
     def block(self) -> Block:
         n = self.grid.steps
-        with_miss = self.miss_budget_k > 0
-        cols = self._columns(with_miss)
+        cols = self._columns(with_miss=False)
         rows, row_lower, row_upper = self._rows(cols, with_switches=True)
-        if with_miss:  # sum(lo + hi) <= least miss
-            budget = np.zeros((1, cols["n"]))
-            budget[0, cols["low"]] = budget[0, cols["high"]] = 1.0
-            rows = sp.vstack([rows, sp.csr_matrix(budget)]).tocsr()
-            row_lower = np.append(row_lower, 0.0)
-            row_upper = np.append(row_upper, self.miss_budget_k * (1 + 1e-6) + MISS_TOLERANCE_K)
         col_lower, col_upper = self._bounds(cols)
         integrality = np.zeros(cols["n"], dtype=np.int8)
         integrality[cols["u"]] = 1
@@ -376,55 +386,40 @@ class ThermostaticHeaterModel(DeviceModel):
             constant_w=np.zeros(n),
         )
 
-    def _room(self, slack_k: float = 0.0) -> thermal_dp.RoomDynamics:
-        """The dynamic programme's view of this heater: its band held (within
-        :data:`MISS_TOLERANCE_K`), or with ``slack_k`` > 0 a soft band, left by up to that,
-        whose misses count from the band itself (as :meth:`_misses_k`)."""
+    def _room(
+        self, low_c: FloatArray, high_c: FloatArray, slack_k: float = 0.0
+    ) -> thermal_dp.RoomDynamics:
+        """The dynamic programme's view of this heater with the band ``[low_c, high_c]``: held
+        (within :data:`MISS_TOLERANCE_K`), or with ``slack_k`` > 0 a soft band, left by up to
+        that, whose misses count from the band itself (as :meth:`_misses_k`)."""
         tolerance_k = 0.0 if slack_k > 0 else MISS_TOLERANCE_K
         return thermal_dp.RoomDynamics(
             decay=self.decay,
             drive_c=(1 - self.decay) * self.outdoor_temp_c,
             rise_k=self.heat_rise_k,
             initial_c=self.spec.initial_temp_c,
-            low_c=self.low_c - tolerance_k,
-            high_c=self.high_c + tolerance_k,
+            low_c=low_c - tolerance_k,
+            high_c=high_c + tolerance_k,
             slack_k=slack_k,
         )
 
     def has_own_search(self) -> bool:
         return True
 
-    def has_tight_bound(self) -> bool:
-        """Within a miss budget, the bound's intervals only approach the budget (the least
-        miss): looser than HiGHS proves on small heaters."""
-        return self.miss_budget_k == 0
-
-    def _search_room(self) -> tuple[thermal_dp.RoomDynamics, float]:
-        """The room of the own search and its miss budget [K·step], as the block's row counts
-        it (a band within reach: the band held, no miss)."""
-        if self.miss_budget_k == 0:
-            return self._room(), 0.0
-        budget_k = self.miss_budget_k * (1 + 1e-6) + MISS_TOLERANCE_K
-        return self._room(slack_k=budget_k), budget_k
-
     def cheapest_decisions(self, column_cost: FloatArray) -> IntArray | None:
         """The dynamic programme's schedule (:mod:`thermal_dp`) for the cost of the on/off
-        columns (the other columns draw no power), within the miss budget if any."""
-        room, budget_k = self._search_room()
-        on_cost = column_cost[: self.grid.steps]
-        miss_cost = MISS_STEER * (float(np.abs(on_cost).max()) + 1.0) if budget_k else 0.0
-        schedule = thermal_dp.cheapest_schedule(room, on_cost, DP_BUCKETS, miss_cost, budget_k)
-        if schedule is None or not self._within_budget(schedule):
+        columns (the other columns draw no power), within the held band."""
+        room = self._room(self.held_low_c, self.held_high_c)
+        schedule = thermal_dp.cheapest_schedule(room, column_cost[: self.grid.steps], DP_BUCKETS)
+        if schedule is None or not self._holds_held_band(schedule):
             return None
         return schedule
 
     def cost_lower_bound(self, column_cost: FloatArray) -> float | None:
         if np.any(column_cost[self.grid.steps :] != 0):
             return None
-        room, budget_k = self._search_room()
-        return thermal_dp.cost_lower_bound(
-            room, column_cost[: self.grid.steps], DP_BUCKETS, max_miss=budget_k
-        )
+        room = self._room(self.held_low_c, self.held_high_c)
+        return thermal_dp.cost_lower_bound(room, column_cost[: self.grid.steps], DP_BUCKETS)
 
     def decisions_from_solution(self, x: FloatArray) -> IntArray:
         return np.round(x[: self.grid.steps]).astype(np.int64)
@@ -432,8 +427,6 @@ class ThermostaticHeaterModel(DeviceModel):
     def solution_from_decisions(self, decisions: IntArray) -> FloatArray:
         before = np.concatenate([[0], decisions[:-1]])
         parts = [decisions, self.temperatures_c(decisions), np.maximum(0, decisions - before)]
-        if self.miss_budget_k > 0:
-            parts += list(self._misses_k(decisions))
         return np.concatenate(parts).astype(float)
 
     def power_w(self, decisions: IntArray) -> FloatArray:
