@@ -14,6 +14,12 @@ Invariant: at every iteration ``z_master + sum_d min(0, min_c rc_dc)`` is a vali
 the LP relaxation of the full model, hence of the MILP (Lagrangian bound); at convergence it is
 the full LP optimum. The MILP is then solved on the kept candidates only, and its gap is
 measured against this bound, so a gap reported as proven is proven for the full model.
+
+Devices with a search of their own (thermostatic heaters) may join as ``searched`` blocks:
+the master holds the schedules found for them (:mod:`schedules`) instead of their block, their
+search prices a new schedule at each iteration, and their proven ``cost_lower_bound`` of the
+reduced cost takes the place of ``min_c rc_dc`` in the bound, which is then valid over every
+schedule of theirs (the bound of the heaters' integer hull, not of their LP relaxation).
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ import scipy.sparse as sp
 from elfe_ems.planner.devices import Block
 from elfe_ems.planner.highs import new_solver
 from elfe_ems.planner.model import KW_PER_W, Milp, assemble, restrict
+from elfe_ems.planner.schedules import SchedulePool
 from elfe_ems.timegrid import Grid
 
 log = logging.getLogger(__name__)
 
 REDUCED_COST_TOLERANCE = 1e-7  # kWh: below this a candidate cannot improve the LP
 MAX_ITERATIONS = 500
+SEARCHED_BOUND_EVERY = 4  # iterations
 
 
 @dataclass(frozen=True)
@@ -58,39 +66,34 @@ def generate_columns(
     base_load_w: np.ndarray,
     time_limit_s: float,
     weight_h: np.ndarray | None = None,
+    searched: dict[int, SchedulePool] | None = None,
 ) -> CandidatePools:
-    """Solve the LP relaxation by column generation over the ``choice`` blocks.
+    """Solve the LP relaxation by column generation over the ``choice`` blocks, and over the
+    schedules of the ``searched`` blocks if any (see the module docstring; the pools grow).
 
     ``start[j]`` is a feasible candidate of block ``choice[j]`` (with the other blocks feasible
-    too, as in the greedy plan). Without choice blocks it is the LP relaxation of the model.
+    too, as in the greedy plan). Without choice or searched blocks it is the LP relaxation of
+    the model.
     """
     began = time.perf_counter()
+    searched = searched or {}
     kept = [np.array([c]) for c in start]
     restricted = list(blocks)
     for j, i in enumerate(choice):
         restricted[i] = restrict(blocks[i], kept[j])
+    for i, schedules in searched.items():
+        restricted[i] = schedules.choice_block()
     milp = assemble(restricted, grid, base_load_w, weight_h)
     solver = new_solver(milp, relaxed=True)
-    if not choice:
+    if not choice and not searched:
         return _plain_lp(solver, milp, len(blocks), time_limit_s)
+    _without_upper_bounds(solver, milp, [*choice, *searched])
     choice_rows = milp.row_offsets[choice]
 
-    segment = np.concatenate([[0], np.cumsum([blocks[i].n_vars for i in choice])])
-    pool = sp.csc_matrix(
-        (
-            np.concatenate([blocks[i].balance_w.value for i in choice]) * KW_PER_W,
-            (
-                np.concatenate([blocks[i].balance_w.row for i in choice]),
-                np.concatenate(
-                    [blocks[i].balance_w.col + segment[j] for j, i in enumerate(choice)]
-                ),
-            ),
-        ),
-        shape=(grid.steps, segment[-1]),
-    )
+    pool, segment = _candidate_pool(blocks, choice, grid.steps)
     owner = np.repeat(np.arange(len(choice)), np.diff(segment))
     in_master = np.zeros(pool.shape[1], dtype=bool)
-    in_master[segment[:-1] + np.asarray(start)] = True
+    in_master[segment[:-1] + np.asarray(start, dtype=np.int64)] = True
 
     bound = -np.inf
     converged = False
@@ -107,31 +110,117 @@ def generate_columns(
             break
         duals = np.asarray(solver.getSolution().row_dual)
         reduced = pool.T @ duals[: grid.steps] - duals[choice_rows][owner]
-        best = np.minimum.reduceat(reduced, segment[:-1])
+        best = np.minimum.reduceat(reduced, segment[:-1]) if choice else np.zeros(0)
         master_kwh = solver.getInfo().objective_function_value
-        bound = max(bound, master_kwh + float(np.minimum(best, 0.0).sum()))
         entering = np.flatnonzero(
             (reduced <= best[owner]) & (reduced < -REDUCED_COST_TOLERANCE) & ~in_master
         )
         # one candidate per device per round: the first of its best
         entering = entering[np.unique(owner[entering], return_index=True)[1]]
-        if len(entering) == 0:
+        deadline = began + time_limit_s
+        added = _price_searched(solver, milp, searched, duals, deadline)
+        # the searched blocks' bounds cost more than their pricing: taken when the master may
+        # have converged, and every few iterations in case the time runs out first
+        if len(entering) + added == 0 or iterations % SEARCHED_BOUND_EVERY == 0:
+            searched_term = _searched_bound(milp, searched, duals, deadline)
+            if searched_term is not None:
+                choice_term = float(np.minimum(best, 0.0).sum())
+                bound = max(bound, master_kwh + choice_term + searched_term)
+        if len(entering) == 0 and added == 0:
             converged = True
-            bound = max(bound, master_kwh)
-            optimum = _optimum(solver, milp, set(choice), len(blocks))
+            if not searched:  # exact pricing: the master is the LP optimum
+                bound = max(bound, master_kwh)
+            optimum = _optimum(solver, milp, set(choice) | set(searched), len(blocks))
             break
         in_master[entering] = True
         _add_columns(solver, pool[:, entering], choice_rows[owner[entering]])
     log.info(
-        "column generation: %d iterations, %d of %d candidates kept, LP bound %.6g kWh%s",
+        "column generation: %d iterations, %d of %d candidates kept%s, bound %.6g kWh%s",
         iterations,
         int(in_master.sum()),
         len(in_master),
+        f", {sum(len(s) for s in searched.values())} schedules" if searched else "",
         bound,
         "" if converged else " (not converged)",
     )
     columns = [np.flatnonzero(in_master[segment[j] : segment[j + 1]]) for j in range(len(choice))]
     return CandidatePools(columns, float(bound), iterations, converged, *optimum)
+
+
+def _without_upper_bounds(solver: highspy.Highs, milp: Milp, blocks: list[int]) -> None:
+    """Lift the upper bound (1) of the ``blocks``' candidate columns in the master LP: each
+    block's choice row already bounds them, and a bound's dual would give a candidate in the
+    master a negative reduced cost at the optimum, which the bound would count as a gain
+    still to be had (a weaker bound than the master's optimum at convergence)."""
+    columns = np.concatenate(
+        [np.zeros(0, dtype=np.int32)]
+        + [np.arange(milp.offsets[i], milp.offsets[i + 1], dtype=np.int32) for i in blocks]
+    )
+    solver.changeColsBounds(
+        len(columns), columns, np.zeros(len(columns)), np.full(len(columns), np.inf)
+    )
+
+
+def _candidate_pool(
+    blocks: list[Block], choice: list[int], steps: int
+) -> tuple[sp.csc_matrix, np.ndarray]:
+    """Every candidate of the ``choice`` blocks side by side (kW per step), and where each
+    block's candidates begin (``segment``, one more entry than blocks)."""
+    segment = np.concatenate([[0], np.cumsum([blocks[i].n_vars for i in choice], dtype=np.int64)])
+    nothing = [np.zeros(0, dtype=np.int64)]  # no choice blocks: an empty pool
+    values = [blocks[i].balance_w.value for i in choice]
+    rows = [blocks[i].balance_w.row for i in choice]
+    cols = [blocks[i].balance_w.col + segment[j] for j, i in enumerate(choice)]
+    pool = sp.csc_matrix(
+        (
+            np.concatenate([*nothing, *values]) * KW_PER_W,
+            (np.concatenate([*nothing, *rows]), np.concatenate([*nothing, *cols])),
+        ),
+        shape=(steps, int(segment[-1])),
+    )
+    return pool, segment
+
+
+def _price_searched(
+    solver: highspy.Highs,
+    milp: Milp,
+    searched: dict[int, SchedulePool],
+    duals: np.ndarray,
+    deadline: float,
+) -> int:
+    """Add each searched block's cheapest schedule at the ``duals`` to the master when its
+    reduced cost is negative (until ``deadline``): how many were added."""
+    added = 0
+    for i, schedules in searched.items():
+        if time.perf_counter() > deadline:
+            break
+        cost = schedules.column_cost(duals[: milp.steps])
+        found = schedules.model.cheapest_decisions(cost)
+        if found is None:
+            continue
+        reduced = cost @ schedules.model.solution_from_decisions(found) - duals[milp.row_offsets[i]]
+        if reduced < -REDUCED_COST_TOLERANCE and schedules.add(found):
+            power_kw = schedules.power_w(len(schedules) - 1) * KW_PER_W
+            _add_columns(solver, sp.csc_matrix(power_kw.reshape(-1, 1)), milp.row_offsets[[i]])
+            added += 1
+    return added
+
+
+def _searched_bound(
+    milp: Milp, searched: dict[int, SchedulePool], duals: np.ndarray, deadline: float
+) -> float | None:
+    """The sum of the searched blocks' proven lower bounds of their least reduced cost at the
+    ``duals``, each capped at 0; None when a block has no such bound or ``deadline`` passes
+    first (the bound at these duals is then unknown)."""
+    term = 0.0
+    for i, schedules in searched.items():
+        if time.perf_counter() > deadline:
+            return None
+        least = schedules.model.cost_lower_bound(schedules.column_cost(duals[: milp.steps]))
+        if least is None:
+            return None
+        term += min(0.0, least - duals[milp.row_offsets[i]])
+    return term
 
 
 def _optimum(
@@ -176,7 +265,7 @@ def _add_columns(solver: highspy.Highs, powers_kw: sp.csc_matrix, choice_rows: n
         n,
         np.zeros(n),
         np.zeros(n),
-        np.ones(n),
+        np.full(n, np.inf),  # the choice row bounds it (see _without_upper_bounds)
         columns.nnz,
         columns.indptr.astype(np.int32),
         columns.indices.astype(np.int32),

@@ -13,12 +13,16 @@ Stages, within the time limit (see ``docs/planner.md``):
 2. devices with a search of their own (thermostatic heaters) are polished by it, the other
    blocks by the MILP with those fixed, in turn; then the Lagrangian bound of those devices
    lifts the LP bound (:mod:`polish`);
-3. while the gap is not proven: HiGHS on the kept candidates, then on the full model (with
+3. while the gap is not proven, devices with a search of their own join the column
+   generation by their schedules (Dantzig-Wolfe: the bound of their integer hull), and HiGHS
+   solves the MILP of the kept candidates and schedules (price and branch; see
+   :mod:`schedules`), within :data:`SCHEDULES_SHARE` of the time left;
+4. while the gap is not proven: HiGHS on the kept candidates, then on the full model (with
    devices that have a search of their own, for :data:`MILP_SHARE_WITH_OWN_SEARCH` of the
    time limit at most (or 2 s), and not at all with more than :data:`MILP_MAX_SEARCHABLE`
    devices with their own search: theirs stand);
-4. the peak stage, if asked (:mod:`peak`);
-5. the tie-break (:mod:`tiebreak`), which raises neither the objective nor the peak.
+5. the peak stage, if asked (:mod:`peak`);
+6. the tie-break (:mod:`tiebreak`), which raises neither the objective nor the peak.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from elfe_ems.planner.model import (
 from elfe_ems.planner.peak import PeakSearch
 from elfe_ems.planner.polish import lagrangian_gain, polish
 from elfe_ems.planner.scenario import SolverStatus
+from elfe_ems.planner.schedules import SchedulePool
 from elfe_ems.planner.tiebreak import earliest_equivalent, fewest_switches
 from elfe_ems.timegrid import Grid
 
@@ -66,6 +71,9 @@ PEAK_SHARE = 0.25  # of the time limit, at most, for the peak stage
 # 30 s past a 15 s time limit on 500 heaters (HiGHS 1.16; see docs/benchmarks.md).
 MILP_SHARE_WITH_OWN_SEARCH = 0.1
 MILP_MAX_SEARCHABLE = 100
+# The schedules' stage (3.) takes at most this share of the time left, half of it for their
+# column generation: what it does not close, the MILP of step 4 may
+SCHEDULES_SHARE = 0.8
 ABSOLUTE_GAP = 1e-6  # 1 mWh (or its cost) from the bound is proven optimal (HiGHS's default)
 PEAK_STEP_W = 1e-3  # a peak lower by less than this is no lower
 
@@ -155,6 +163,8 @@ class Search:
                     pools.block_x or {},
                     self._deadline(),
                 )
+        if self.searchable and not self._within_gap(self.objective(x)):
+            x = self._price_and_branch(x)
         if not self._within_gap(self.objective(x)) and len(self.searchable) <= MILP_MAX_SEARCHABLE:
             milp_s = self.remaining_s()
             if self.searchable:  # enough to start the full MILP after the kept one
@@ -238,6 +248,42 @@ class Search:
             objective = self.objective(x)
         return x
 
+    def _price_and_branch(self, x: list[np.ndarray]) -> list[np.ndarray]:
+        """Step 3 of the module docstring: the bound of the searchable devices' schedules, and
+        the MILP of the kept candidates and those schedules from ``x``; the better plan."""
+        until = time.perf_counter() + SCHEDULES_SHARE * self.remaining_s()
+        load_w = self.load_w(x)
+        schedules = {
+            i: SchedulePool(
+                self.models[i],
+                self.blocks[i],
+                [
+                    self.models[i].decisions_from_solution(x[i]),
+                    self.models[i].greedy_decisions(load_w),
+                ],
+            )
+            for i in self.searchable
+        }
+        pools = generate_columns(
+            self.blocks,
+            self.choice,
+            [int(np.argmax(x[i])) for i in self.choice],
+            self.grid,
+            self.base_load_w,
+            (until - time.perf_counter()) / 2,
+            self.weight_h,
+            searched=schedules,
+        )
+        self.bound = max(self.bound, pools.lower_bound_kwh)
+        objective = self.objective(x)
+        left_s = until - time.perf_counter()
+        if self._within_gap(objective) or left_s <= 0:
+            return x
+        solved = self._solve(x, pools.columns, time_s=left_s, schedules=schedules)
+        if solved is not None and solved[1] < objective - ABSOLUTE_GAP:
+            return solved[0]
+        return x
+
     def _polish(self, x: list[np.ndarray]) -> list[np.ndarray]:
         return polish(
             self.models,
@@ -306,20 +352,26 @@ class Search:
         candidates: list[np.ndarray] | None,
         fixed: set[int] | None = None,
         time_s: float | None = None,
+        schedules: dict[int, SchedulePool] | None = None,
     ) -> tuple[list[np.ndarray], float, float] | None:
         """MILP from ``start``, on the kept ``candidates`` of the choice blocks (all if None),
-        the ``fixed`` blocks' integer columns fixed at ``start``, within ``time_s`` (default:
-        the time left): block solutions, objective, and the dual bound (-inf unless every
-        candidate was in it and nothing was fixed: only then is it valid for the full model);
-        None when HiGHS gave no solution."""
+        the ``fixed`` blocks' integer columns fixed at ``start``, the blocks of ``schedules``
+        as a choice among them (``start``'s first), within ``time_s`` (default: the time
+        left): block solutions, objective, and the dual bound (-inf unless every candidate was
+        in it and nothing was fixed or chosen among schedules: only then is it valid for the
+        full model); None when HiGHS gave no solution."""
         blocks = list(self.blocks)
         start = list(start)
+        schedules = schedules or {}
         for i in fixed or ():
             blocks[i] = fix_integers(blocks[i], start[i])
         if candidates is not None:
             for j, i in enumerate(self.choice):
                 blocks[i] = restrict(self.blocks[i], candidates[j])
                 start[i] = start[i][candidates[j]]
+        for i, pool in schedules.items():
+            blocks[i] = pool.choice_block()
+            start[i] = np.eye(len(pool))[0]
         milp = assemble(blocks, self.grid, self.base_load_w, self.weight_h)
         self.sizes = {
             "n_vars": milp.matrix.shape[1],
@@ -341,7 +393,9 @@ class Search:
                 full = np.zeros(self.blocks[i].n_vars)
                 full[candidates[j]] = np.round(x[i])
                 x[i] = full
-        proves = candidates is None and not fixed
+        for i, pool in schedules.items():
+            x[i] = pool.solution(int(np.argmax(x[i])))
+        proves = candidates is None and not fixed and not schedules
         return x, result.objective, result.dual_bound if proves else -np.inf
 
     def _tie_break(self, x: list[np.ndarray], peak_w: float | None) -> list[np.ndarray]:

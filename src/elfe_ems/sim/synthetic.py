@@ -67,6 +67,7 @@ Rng = np.random.Generator
 
 LOCAL_TZ = ZoneInfo("Europe/Paris")
 LONGITUDE_DEG = 2.35  # Paris: solar noon is about 11:51 UTC
+RENNES_LATITUDE_DEG, RENNES_LONGITUDE_DEG = 48.07, -1.73  # the weather of brittany_weather
 
 WASHING_MACHINE, DISHWASHER, DRYER = 111, 112, 113
 WATER_HEATER, PILOT_WIRE_HEATER, THERMOSTATIC_HEATER, EV = 131, 151, 155, 221
@@ -138,6 +139,7 @@ def community_scenario(
     season: Season = "winter",
     round_start: int,
     seed: int,
+    weather: Weather | None = None,
 ) -> Scenario:
     """A seeded community round of 96 quarter hours from ``round_start`` [Unix s].
 
@@ -157,6 +159,10 @@ def community_scenario(
         Start of the first step, a multiple of 900 s.
     seed
         Seed of every random draw.
+    weather
+        The round's weather, one value per step, instead of the season's synthetic weather
+        (e.g. :func:`brittany_weather`); the season still sets the household load and
+        whether a community given by ``homes`` has heaters. Every other draw is unchanged.
     """
     if round_start % STEP_S:
         raise ValueError(f"round_start ({round_start}) is not a multiple of {STEP_S} s")
@@ -170,7 +176,10 @@ def community_scenario(
     counts = device_counts(homes, asked, season)
     homes = homes if homes is not None else _homes_owning(counts)
     grid = Grid(round_start, STEP_S, STEPS)
-    weather = _weather(grid, season, _stream(seed, 0))
+    if weather is None:
+        weather = _weather(grid, season, _stream(seed, 0))
+    elif not len(weather.outdoor_temp_c) == len(weather.pv_w_per_kwp) == grid.steps:
+        raise ValueError(f"the weather must have one value per step ({grid.steps})")
     net_load_w = _household_load_w(grid, homes, season, _stream(seed, 1)) - community_pv_w(
         homes, weather, _stream(seed, 2)
     )
@@ -300,6 +309,20 @@ def _weather(grid: Grid, season: Season, rng: Rng) -> Weather:
     clearness = rng.uniform(0.35, 0.9) if season == "winter" else rng.uniform(0.75, 1.0)
     clouds = np.clip(clearness + 0.12 * ar1_noise(rng, grid.steps, 0.85), 0.1, 1.0)
     return Weather(temp_c, 1000 * peak_yield * clear_sky**1.2 * clouds)
+
+
+def brittany_weather(grid: Grid) -> Weather:
+    """The weather of Rennes (Brittany) at the middle of each step of ``grid``, any day of the
+    year: the seasonal model of :func:`elfe_ems.sim.profiles.territory_weather` (Météo-France
+    normals, day-to-day anomalies and cloud cover, pvlib's clear sky on a south 30° roof).
+    Deterministic: the same grid always gives the same weather."""
+    # imported here: pandas, pvlib and demandlib take most of a second to import, which the
+    # communities of the synthetic weather do not need
+    from elfe_ems.sim.profiles import territory_weather  # noqa: PLC0415
+
+    midpoints = _midpoints(grid)
+    rennes = territory_weather(midpoints, RENNES_LATITUDE_DEG, RENNES_LONGITUDE_DEG, LOCAL_TZ)
+    return Weather(rennes.outdoor_temp_c, rennes.pv_w_per_kwp)
 
 
 def _daily_shape(hours: np.ndarray) -> np.ndarray:
