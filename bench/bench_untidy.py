@@ -17,8 +17,9 @@ size and variant filters keep the cases they select as they are.
 
 Each run is a fresh Python process (as ``bench_planner.py``), so that its peak resident set
 size is its own: the planner's run generates the case, plans it with
-:func:`elfe_ems.planner.core.solve` (the import alone, ``peak_tolerance`` 0, gap option 1e-4,
-a time limit of 10 s up to 300 homes, 20 s for 1,000 and 60 s for 10,000), then checks every
+:func:`elfe_ems.planner.core.solve` (the import alone, ``peak_tolerance`` 0, the gap option
+of the size's goal: 1e-4 up to 300 homes, 1e-3 above; a time limit of 10 s up to 300 homes,
+20 s for 1,000 and 60 s for 10,000), then checks every
 device's plan with the independent oracle of ``tests/oracle.py`` (after the peak memory is
 read). The plain HiGHS baseline (:func:`plain_milp.solve_plain`: the full MILP, the same
 scenario, time limit and gap option) runs in a process of its own. ``--jobs N`` runs N
@@ -77,7 +78,6 @@ VARIANTS = (
 )
 VARIANT_DATES = {"cold-start": ("winter", "winter"), "summer-heaters": ("july", "july")}
 MATRIX_STREAM = 20_260_315  # the matrix's draws, apart from the communities' own
-GAP = 1e-4
 ASAP_TOL_WH = 1e-3  # as tests/planner/test_properties.py: HiGHS's tolerances
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -273,7 +273,8 @@ def run_in_fresh_process(case: UntidyCase, plain: bool, jobs: int) -> Record:
     """One run in a new interpreter; a failed run is a record with its ``error``."""
     limit_s = time_limit_s(case.homes)
     command = [sys.executable, __file__, "--child", json.dumps(case.to_json())]
-    command += ["--time-limit", str(limit_s), "--gap", str(GAP)] + (["--plain"] if plain else [])
+    gap = goal_of(case.homes).gap
+    command += ["--time-limit", str(limit_s), "--gap", str(gap)] + (["--plain"] if plain else [])
     began = time.perf_counter()
     try:
         done = subprocess.run(
@@ -286,7 +287,7 @@ def run_in_fresh_process(case: UntidyCase, plain: bool, jobs: int) -> Record:
         record, error = None, f"no answer within {4 * limit_s + 600:g} s"
     if record is None:
         method = "plain" if plain else "planner"
-        record = _common(case, method, limit_s, GAP) | {"error": error}
+        record = _common(case, method, limit_s, gap) | {"error": error}
     return record | {"wall_s": time.perf_counter() - began, "jobs": jobs}
 
 
@@ -489,7 +490,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-limit", type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--gap", type=float, default=GAP, help=argparse.SUPPRESS)
+    parser.add_argument("--gap", type=float, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -498,7 +499,8 @@ def main() -> None:
     if args.child:
         case = UntidyCase.from_json(json.loads(args.child))
         run = run_plain if args.plain else run_planner
-        print(json.dumps(run(case, args.time_limit or time_limit_s(case.homes), args.gap)))
+        gap = goal_of(case.homes).gap if args.gap is None else args.gap
+        print(json.dumps(run(case, args.time_limit or time_limit_s(case.homes), gap)))
         return
     if args.summary:
         print(summary(read_records(args.summary)))

@@ -69,3 +69,23 @@ def test_a_weather_of_the_wrong_length_is_refused() -> None:
     weather = Weather(np.zeros(STEPS - 1), np.zeros(STEPS - 1))
     with pytest.raises(ValueError, match="one value per step"):
         community_scenario(20, round_start=_round_start(JANUARY), seed=1, weather=weather)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 5375])
+def test_heaters_in_summer_start_inside_their_first_band(seed: int) -> None:
+    """No start holds a summer room's bands all day (it cannot cool below the outdoors): the
+    room then starts inside its first band, not at the far end of an empty range (a July
+    round once started a room at -1348 °C)."""
+    grid = Grid(_round_start(JULY, 6), STEP_S, STEPS)
+    scenario = community_scenario(
+        thermostatic_heaters=8,
+        season="summer",
+        round_start=grid.round_start,
+        seed=seed,
+        weather=brittany_weather(grid),
+    )
+    heaters = [d for d in scenario.devices if d.type == "thermostatic_heater"]
+    assert heaters
+    for heater in heaters:
+        assert heater.comfort_min_c[0] - 0.01 <= heater.initial_temp_c
+        assert heater.initial_temp_c <= heater.comfort_max_c[0] + 0.01

@@ -39,17 +39,18 @@ def polish(
     base_load_w: np.ndarray,
     weight_h: np.ndarray,
     deadline: float,
+    min_pass_gain_wh: float = IMPROVEMENT_WH,
 ) -> list[np.ndarray]:
     """``x`` with each ``searchable`` block moved to its cheapest response while that lowers
     the import (weighted by ``weight_h``, the primary objective's; see the module docstring),
-    until no block moves or ``deadline`` (``time.perf_counter()``) passes; ``base_load_w``
-    holds the net and constant load."""
+    until a pass lowers it by no more than ``min_pass_gain_wh`` in all or ``deadline``
+    (``time.perf_counter()``) passes; ``base_load_w`` holds the net and constant load."""
     x = list(x)
     load_w = base_load_w + sum(
         (b.balance_w.dot(xb) for b, xb in zip(blocks, x, strict=True)), np.zeros(len(base_load_w))
     )
     for _ in range(MAX_PASSES):
-        moved = False
+        gain_wh = 0.0
         for i in searchable:
             if time.perf_counter() > deadline:
                 return x
@@ -58,10 +59,11 @@ def polish(
             decisions = models[i].cheapest_decisions(cost_wh)
             if decisions is not None:
                 candidate = models[i].solution_from_decisions(decisions)
-                if cost_wh @ candidate < cost_wh @ x[i] - IMPROVEMENT_WH:
-                    x[i], moved = candidate, True
+                lower_wh = cost_wh @ x[i] - cost_wh @ candidate
+                if lower_wh > IMPROVEMENT_WH:
+                    x[i], gain_wh = candidate, gain_wh + lower_wh
             load_w += blocks[i].balance_w.dot(x[i])
-        if not moved:
+        if gain_wh <= min_pass_gain_wh:
             break
     return x
 

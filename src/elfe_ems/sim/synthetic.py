@@ -607,7 +607,9 @@ def thermostatic_heater_spec(
     )
     periods = _programme_periods(random_programme(rng), grid)
     low, high = _band(room, functools.partial(_in_intervals, periods), grid, ramps)
-    reachable = _start_range(low, high, weather.outdoor_temp_c, decay, room.rise_k)
+    least_c, most_c = _start_range(low, high, weather.outdoor_temp_c, decay, room.rise_k)
+    if least_c > most_c:  # no start holds every band (a summer room): start inside the first
+        least_c, most_c = low[0], high[0]
     room_r = room.rise_k / power_w
     return ThermostaticHeaterSpec(
         id=device_id,
@@ -616,7 +618,7 @@ def thermostatic_heater_spec(
         power_w=power_w,
         r_k_per_w=round(room_r, 6),
         c_j_per_k=round(house_r * house_c / room_r),
-        initial_temp_c=round(float(np.clip(rng.uniform(18, 21), *reachable)), 2),
+        initial_temp_c=round(float(np.clip(rng.uniform(18, 21), least_c, most_c)), 2),
         comfort_min_c=_rounded(low, 2),
         comfort_max_c=_rounded(high, 2),
     )

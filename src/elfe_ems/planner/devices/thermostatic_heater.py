@@ -72,8 +72,11 @@ Columns = dict[str, Any]
 
 MISS_TOLERANCE_K = 1e-5  # per step: a band held within this is held (floating-point noise)
 # The warning states the least miss in K·h to 0.01: a miss found within half of that of its
-# proven bound is the least possible
+# proven bound, or within LEAST_MISS_RELATIVE of it if that is more, is the least possible (a
+# room kept 2 K above its band all day misses it by 40 K·h: proving that to 0.005 K·h took
+# 0.6 s more a heater, on 65,536 buckets, past the preparation's deadline for 20 of them)
 LEAST_MISS_RESOLUTION_KH = 0.005
+LEAST_MISS_RELATIVE = 1e-3
 LEAST_MISS_BUCKETS = (1024, 4096, 16384, 65536)  # the dynamic programme's, finer in turn
 LEAST_MISS_SCHEDULE_LEVELS = 2  # finer schedules found no less miss, at 20-300 times the time
 LEAST_MISS_TIME_LIMIT_S = 1.0  # a run of the fallback MILP
@@ -217,8 +220,9 @@ class ThermostaticHeaterModel(DeviceModel):
 
     def _least_miss(self, deadline: float | None = None) -> tuple[float, bool]:
         """Least total miss of the band [K·step] found, and whether it is proven least (within
-        :data:`LEAST_MISS_RESOLUTION_KH`). Sets ``least_heating`` to decisions that achieve it
-        (the best found so far when it raises :class:`thermal_dp.OutOfTime` past ``deadline``).
+        :data:`LEAST_MISS_RESOLUTION_KH`, or :data:`LEAST_MISS_RELATIVE` of it). Sets
+        ``least_heating`` to decisions that achieve it (the best found so far when it raises
+        :class:`thermal_dp.OutOfTime` past ``deadline``).
 
         The dynamic programme (:mod:`thermal_dp`) first looks for the least heating that holds
         the band (a thermostat misses bands that only zig-zag heating holds); failing that, for
@@ -234,7 +238,6 @@ class ThermostaticHeaterModel(DeviceModel):
             self.least_heating = holding
             return 0.0, True
         miss = self._total_miss_k(self.least_heating)
-        resolution_k = LEAST_MISS_RESOLUTION_KH / self.grid.step_h
         bound = 0.0
         for level, buckets in enumerate(LEAST_MISS_BUCKETS):
             room = self._room(self.low_c, self.high_c, slack_k=miss)
@@ -249,9 +252,13 @@ class ThermostaticHeaterModel(DeviceModel):
                 room, np.zeros(steps), buckets, 1.0, budget, deadline
             )
             bound = max(bound, least)
-            if miss - bound <= resolution_k:
+            if miss - bound <= self._resolution_k(miss):
                 return miss, True
-        return self._least_miss_milp(miss, bound, resolution_k, deadline)
+        return self._least_miss_milp(miss, bound, self._resolution_k(miss), deadline)
+
+    def _resolution_k(self, miss_k: float) -> float:
+        """How close to its proven bound a miss [K·step] is the least possible."""
+        return max(LEAST_MISS_RESOLUTION_KH / self.grid.step_h, LEAST_MISS_RELATIVE * miss_k)
 
     def _least_miss_milp(
         self, miss: float, bound: float, resolution_k: float, deadline: float | None = None
