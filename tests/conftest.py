@@ -87,6 +87,13 @@ class Helpers:
         return [w for w in warnings if w.startswith(tag)]
 
 
+@pytest.fixture(autouse=True)
+def _not_under_uv_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hints name commands as a plain installation does (``ems …``), whether the suite runs
+    under ``uv run`` (which sets ``UV``) or not; the hints' own tests set it."""
+    monkeypatch.delenv("UV", raising=False)
+
+
 @pytest.fixture
 def ems() -> Helpers:
     """The shared helpers (see the module docstring)."""

@@ -201,12 +201,10 @@ def test_a_database_down_shows_no_password(env: JobsEnv) -> None:
     assert all("s3cret-pw" not in detail for detail in failed.values())
 
 
-@pytest.mark.usefixtures("weather")
-def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
-    runner = CliRunner()
-    config = tmp_path / "config.toml"
+def _config(env: JobsEnv, path: Path) -> Path:
+    """A configuration file of the healthy installation ``env``."""
     values = settings(env)
-    config.write_text(
+    path.write_text(
         "\n".join(
             f'{key} = "{getattr(values, key)}"'
             for key in ("coordination_url", "store_url", "output_url", "measurements_url")
@@ -214,6 +212,13 @@ def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
         + '\nweather_providers = ["open-meteo"]\nbalance_item_id = 7\n',
         encoding="utf-8",
     )
+    return path
+
+
+@pytest.mark.usefixtures("weather")
+def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
+    runner = CliRunner()
+    config = _config(env, tmp_path / "config.toml")
     result = runner.invoke(app, ["doctor", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "Healthy." in result.output
@@ -230,3 +235,58 @@ def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
     result = runner.invoke(app, ["doctor", "--config", str(config)])
     assert result.exit_code == 1
     assert "time_limit_s" in result.output
+
+
+GUIDE = Path(__file__).parents[2] / "docs" / "operator-guide.md"
+DOCUMENT_KEYS = {"healthy", "checked_at", "checked_at_s", "configuration", "checks", "failed",
+                 "warnings"}  # fmt: skip
+
+
+def _doctor_json(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(app, ["doctor", "--json", *args])
+    return result.exit_code, json.loads(result.stdout)  # one document, nothing else
+
+
+@pytest.mark.usefixtures("weather")
+def test_doctor_json(env: JobsEnv, tmp_path: Path) -> None:
+    config = _config(env, tmp_path / "config.toml")
+    before_s = time.time()
+    code, document = _doctor_json("--config", str(config))
+    assert code == 0
+    assert set(document) == DOCUMENT_KEYS
+    (row,) = [
+        line
+        for line in GUIDE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `ems doctor --json` |")
+    ]
+    assert all(f"`{key}`" in row for key in (*DOCUMENT_KEYS, "name", "verdict", "detail"))
+    assert document["healthy"] is True
+    assert before_s <= document["checked_at_s"] <= time.time()
+    assert document["checked_at"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(round(document["checked_at_s"]))
+    )
+    assert document["configuration"] == str(config)
+    checks = {c["name"]: c for c in document["checks"]}
+    assert list(checks)[:2] == ["configuration", "coordination database"]
+    assert "last round" in checks
+    assert all(set(c) == {"name", "verdict", "detail"} for c in document["checks"])
+    assert {c["verdict"] for c in document["checks"]} == {"ok"}
+    assert (document["failed"], document["warnings"]) == ([], [])
+
+    # exit code 1 as without --json, the failed check named
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("balance_item_id = 7", "balance_item_id = 8"),
+        encoding="utf-8",
+    )
+    code, document = _doctor_json("--config", str(config))
+    assert code == 1
+    assert document["healthy"] is False
+    assert document["failed"] == ["measurements (recorded measurements)"]
+
+    config.write_text("time_limit_s = -1\n", encoding="utf-8")
+    code, document = _doctor_json("--config", str(config))
+    assert code == 1
+    assert document["healthy"] is False
+    (check,) = document["checks"]
+    assert (check["name"], check["verdict"]) == ("configuration", "failed")
+    assert "time_limit_s" in check["detail"]

@@ -41,7 +41,7 @@ def test_replay_with_another_net_load(published: Any, case: Any, tmp_path: Path)
     saved = published.outcome.plan.import_wh / 1000
     assert f"Saved plan: import {saved:,.2f} kWh; replay: " in result.output
     changed = re.search(
-        r"(\d+) of (\d+) devices with other decisions: \[([\d, ]+)\]", result.output
+        r"(\d+) of (\d+) devices with other decisions: ([\d, ]+)$", result.output, re.M
     )
     assert changed is not None, result.output
     assert int(changed[2]) == len(case.PLANNED_IDS)

@@ -8,11 +8,13 @@ dataset gives every id), the store and the output side by side in another SQLite
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
 from elfe_ems.planner.scenario import read_scenario
+from elfe_ems.timegrid.local import local_text
 
 
 def test_same_plan_as_postgresql(sqlite_env: Any, published: Any, case: Any) -> None:
@@ -69,7 +71,8 @@ def test_cli_run(sqlite_env: Any, case: Any) -> None:
     }
     result = CliRunner().invoke(app, ["run", "--at", str(case.AT)], env=variables)
     assert result.exit_code == 0, result.output
-    assert f"9 plan rows published from round start {case.R}; 9 device issues" in result.output
+    start = local_text(case.R, ZoneInfo("Europe/Paris"))  # the territory's local time
+    assert f"9 plan rows published from round start {start}; 9 device issues" in result.output
     scenario = sqlite_env.run_dir / f"{case.R}-{case.METHOD}.scenario.json"
     assert f"Scenario saved to {scenario}" in result.output
     assert sorted(sqlite_env.results()) == sorted(case.PLANNED_IDS)

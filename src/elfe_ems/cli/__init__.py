@@ -42,10 +42,34 @@ app.command("run")(run_command)
 app.command("replay")(replay_command)
 
 
+DISTRIBUTION = "elfe-ems"
+"""The distribution whose metadata gives ``ems --version`` (pyproject.toml's name)."""
+
+
+def _print_version(asked: bool) -> None:
+    """``ems --version``: the installed version, then exit (an eager option: before the
+    command, nothing else loaded)."""
+    if asked:
+        from importlib.metadata import version  # noqa: PLC0415
+
+        typer.echo(f"ems {version(DISTRIBUTION)}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress too.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Log errors only.")] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version of ems and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Configure logging: one event per line on standard error, with journald's priorities
     under systemd (:mod:`elfe_ems.cli.logs`)."""

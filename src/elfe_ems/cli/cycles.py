@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from elfe_ems.cli.common import ConfigOption, console, fail, settings_from
+from elfe_ems.cli.common import ConfigOption, console, fail, settings_from, shown_time
 from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JobError
 from elfe_ems.timegrid import STEP_S
@@ -72,8 +71,14 @@ def _with_options(
     return dataclasses.replace(base, **given)
 
 
-def _local(settings: Settings, time_s: float) -> str:
-    return datetime.fromtimestamp(time_s, settings.zone).strftime("%a %d %H:%M")
+def _described(detection: CycleSettings) -> str:
+    """The detection settings in a sentence."""
+    quiet = max(detection.quiet_periods, 1)  # 0 is read as 1
+    return (
+        f"a cycle starts above {detection.threshold_start_w:g} W and ends after {quiet} "
+        f"period{'s' if quiet > 1 else ''} of {detection.period_s} s with a mean power below "
+        f"{detection.threshold_end_w:g} W"
+    )
 
 
 def _table(settings: Settings, detection: Detection, learned_start_s: int | None) -> Table:
@@ -90,7 +95,7 @@ def _table(settings: Settings, detection: Detection, learned_start_s: int | None
         mark = " (stored)" if cycle.start_s == learned_start_s else ""
         table.add_row(
             str(number),
-            _local(settings, cycle.start_s) + mark,
+            shown_time(cycle.start_s, settings) + mark,
             f"{(cycle.end_s - cycle.start_s) / 60:.0f} min",
             f"{energy_wh:,.0f}",
             f"{max(cycle.profile_w, default=0):,.0f}",
@@ -113,7 +118,7 @@ def _plot(settings: Settings, detection: Detection) -> str:
         plotext.vline((cycle.start_s - end_s) / 3600, "green")
         plotext.vline((cycle.end_s - end_s) / 3600, "red")
     plotext.hline(detection.settings.threshold_start_w, "blue")
-    plotext.xlabel(f"hours before {_local(settings, end_s)} (green: start, red: end)")
+    plotext.xlabel(f"hours before {shown_time(end_s, settings)} (green: start, red: end)")
     return str(plotext.build())
 
 
@@ -148,7 +153,7 @@ def show_command(
             detection = detect(client, found[item], detection_settings, now_s)
     except JobError as error:
         raise fail(str(error), 1) from None
-    console.print(f"Settings: {detection_settings}", highlight=False)
+    console.print(f"Detection: {_described(detection_settings)}.", highlight=False)
     console.print(_table(settings, detection, stored.cycle_start_s if stored else None))
     if plot:
         console.print(Text.from_ansi(_plot(settings, detection)))
@@ -178,4 +183,7 @@ def set_command(
             save_settings(connection, item, new)
     except JobError as error:
         raise fail(str(error), 1) from None
-    console.print(f"Item {item}: {new}; the next `cycles` job uses them.", highlight=False)
+    console.print(
+        f"Item {item}: {_described(new)}; the next `cycles` job uses these settings.",
+        highlight=False,
+    )

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from elfe_ems.cli.common import ConfigOption, console, fail, settings_from
 from elfe_ems.config import Settings, mask_url, redact
+from elfe_ems.notices.hints import ems_command
 
 # SQLAlchemy, Alembic and the store are imported by the commands, not here: they would slow
 # down the start of every command
@@ -78,7 +79,7 @@ def _store(settings: Settings) -> Iterator[Connection]:
         if current != head:
             raise fail(
                 f"store database {_where(connection, url)} is at revision {current or 'none'}, not "
-                f"{head}: run `ems db upgrade` first",
+                f"{head}: run `{ems_command('db upgrade')}` first",
                 1,
             )
         yield connection
@@ -113,7 +114,7 @@ def status_command(config: ConfigOption = None) -> None:
         with _connected(database, url) as engine, engine.connect() as connection:
             current, where = migrate.current_revision(connection, database), _where(connection, url)
         head = migrate.head_revision(database)
-        state = "up to date" if current == head else "behind: run `ems db upgrade`"
+        state = "up to date" if current == head else f"behind: run `{ems_command('db upgrade')}`"
         console.print(
             f"{database}: {where}: at {current or 'none (empty)'}, latest {head}: {state}",
             markup=False,

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
-from elfe_ems.cli.common import console, fail
+from elfe_ems.cli.common import AT_FORMS, at_time, console, fail, shown_time
 from elfe_ems.cli.planning import print_accounting, print_freshness, print_summary
-from elfe_ems.config import ConfigError
+from elfe_ems.config import ConfigError, Settings
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.notices.hints import ems_command
 
 if TYPE_CHECKING:
     from elfe_ems.demo.run import DemoOutcome
@@ -28,8 +31,13 @@ def demo_command(
         Path, typer.Option("--folder", help="Folder of the demo's files (replaced each run).")
     ] = Path("ems-data/demo"),
     at: Annotated[
-        float | None,
-        typer.Option("--at", help="The demo's Unix time [s] [default: now].", show_default=False),
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="TIME",
+            help=f"The demo's time: {AT_FORMS} [default: now].",
+            show_default=False,
+        ),
     ] = None,
     day: Annotated[
         datetime | None,
@@ -60,7 +68,7 @@ def demo_command(
         seed=seed,
         days=days,
         folder=folder,
-        at_s=at,
+        at_s=None if at is None else at_time(at, _demo_zone()),
         day=None if day is None else day.date(),
     )
     try:
@@ -78,14 +86,14 @@ def demo_command(
 
 def _print_inputs(result: DemoOutcome) -> None:
     """What the demo built and what the jobs made of it."""
-    zone = result.settings.zone
-    round_at = datetime.fromtimestamp(result.round_at_s, zone)
+    settings = result.settings
     devices = result.community.devices()
     manual = sum(d.mode != 30 for d in devices)
     console.print(
         f"Community: {result.community.homes} homes, {len(devices)} devices "
         f"({manual} in manual mode); {result.samples:,} measurements recorded.\n"
-        f"Round at {round_at:%Y-%m-%d %H:%M:%S %Z} ({zone.key}); the jobs ran just before:",
+        f"Round at {shown_time(result.round_at_s, settings)} ({settings.timezone}); the jobs "
+        "ran just before:",
         highlight=False,
     )
     for name, summary in result.job_summaries.items():
@@ -95,16 +103,32 @@ def _print_inputs(result: DemoOutcome) -> None:
 def _print_next(result: DemoOutcome) -> None:
     """Where the files are and what to run next."""
     files = result.files
-    config = escape(str(_shown(files.config)))
+    config = f"--config {_shown(files.config)}"
     console.print(
         f"Demo done in {result.elapsed_s:.1f} s. Report: {escape(str(_shown(files.report)))} "
-        f"(open it in a browser).\nNext:\n"
-        f"  ems web --config {config}     # the dashboard, then open http://127.0.0.1:"
-        f"{result.settings.web_port}/\n"
-        f"  ems run --config {config}     # another planning round\n"
-        f"  ems job cycles --config {config}   # any acquisition job on the demo's data",
+        "(open it in a browser).\nNext:",
         highlight=False,
     )
+    hints = (
+        (f"web {config}", f"the dashboard, then open http://127.0.0.1:{result.settings.web_port}/"),
+        (f"run {config}", "another planning round"),
+        (f"job cycles {config}", "any acquisition job on the demo's data"),
+    )
+    width = max(len(ems_command(arguments)) for arguments, _ in hints)
+    for arguments, what in hints:
+        console.print(
+            f"  {ems_command(arguments):<{width}}   # {what}", markup=False, highlight=False
+        )
+
+
+def _demo_zone() -> ZoneInfo:
+    """The time zone the demo's ``--at`` is read in: its configuration sets none, so the
+    default one, or ``EMS_TIMEZONE``'s (an invalid environment fails later, with its
+    message)."""
+    try:
+        return Settings().zone
+    except ValidationError:
+        return ZoneInfo(Settings.model_fields["timezone"].default)
 
 
 def _shown(path: Path) -> Path:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from elfe_ems.cli.common import ConfigOption, console, fail
+from elfe_ems.cli.common import ConfigOption, JsonOption, console, fail, json_time, print_json
 from elfe_ems.config import ConfigError, load_settings
 
 if TYPE_CHECKING:
@@ -24,7 +26,19 @@ def _table(checks: list[Check]) -> Table:
     return table
 
 
-def doctor_command(config: ConfigOption = None) -> None:
+def _document(checks: list[Check], now_s: float, config: Path | None) -> dict[str, Any]:
+    """``ems doctor --json`` (keys: docs/operator-guide.md#json-output)."""
+    return {
+        "healthy": all(c.verdict != "failed" for c in checks),
+        **json_time("checked_at", now_s),
+        "configuration": None if config is None else str(config),
+        "checks": [{"name": c.name, "verdict": c.verdict, "detail": c.detail} for c in checks],
+        "failed": [c.name for c in checks if c.verdict == "failed"],
+        "warnings": [c.name for c in checks if c.verdict == "warning"],
+    }
+
+
+def doctor_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Check that the EMS is healthy; exit 1 when a check failed.
 
     Checks the configuration, the databases, the sources, the age of every input and the
@@ -34,16 +48,25 @@ def doctor_command(config: ConfigOption = None) -> None:
     from elfe_ems.jobs.probes import doctor_checks  # noqa: PLC0415
     from elfe_ems.store.health import Check, healthy  # noqa: PLC0415
 
+    now_s = time.time()
     try:
         settings = load_settings(config)
     except ConfigError as error:
-        console.print(_table([Check("configuration", "failed", str(error))]))
+        unusable = [Check("configuration", "failed", str(error))]
+        if as_json:
+            print_json(_document(unusable, now_s, config))
+        else:
+            console.print(_table(unusable))
         raise fail("the configuration cannot be used", 1) from None
     where = str(config) if config else "environment and defaults"
-    checks = [Check("configuration", "ok", f"valid ({where})"), *doctor_checks(settings)]
-    console.print(_table(checks))
+    checks = [Check("configuration", "ok", f"valid ({where})"), *doctor_checks(settings, now_s)]
+    if as_json:
+        print_json(_document(checks, now_s, config))
+    else:
+        console.print(_table(checks))
     failed = [c.name for c in checks if c.verdict == "failed"]
     if not healthy(checks):
         raise fail(f"{len(failed)} check(s) failed: {', '.join(failed)}", 1)
     warnings = sum(c.verdict == "warning" for c in checks)
-    console.print(f"Healthy{f', with {warnings} warning(s)' if warnings else ''}.")
+    if not as_json:
+        console.print(f"Healthy{f', with {warnings} warning(s)' if warnings else ''}.")

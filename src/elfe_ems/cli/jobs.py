@@ -15,7 +15,19 @@ from pydantic import SecretStr
 from rich.markup import escape
 from rich.table import Table
 
-from elfe_ems.cli.common import AtOption, ConfigOption, console, errors, fail, settings_from
+from elfe_ems.cli.common import (
+    AtOption,
+    ConfigOption,
+    JsonOption,
+    at_time,
+    console,
+    errors,
+    fail,
+    json_time,
+    print_json,
+    settings_from,
+    shown_time,
+)
 from elfe_ems.config import MASK, Settings, redact
 from elfe_ems.jobs import serve as serving
 from elfe_ems.jobs import systemd
@@ -60,10 +72,11 @@ def job_command(
         except KeyError as error:
             raise fail(error.args[0], 2) from None
     settings = settings_from(config)
+    at_s = at_time(at, settings.zone)
     _log_runs(log)
     started_s = time.monotonic()
     try:
-        summary = load_target(target)(settings, time.time() if at is None else at)
+        summary = load_target(target)(settings, at_s)
     except JobError as error:
         log.error("job %s: failed after %.1f s: %s", name, time.monotonic() - started_s, error)
         raise typer.Exit(1) from None
@@ -75,18 +88,42 @@ def job_command(
     console.print(summary, markup=False, highlight=False)
 
 
-def jobs_command(config: ConfigOption = None) -> None:
-    """List the jobs: name, timeout, schedule (as systemd OnCalendar) and what each does."""
+def jobs_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """List the jobs: name, timeout, schedule (as systemd OnCalendar), next run and what each
+    does."""
     settings = settings_from(config)
+    now_s = time.time()
+    next_s = {job.name: serving.next_run_s(job.schedule, settings.zone, now_s) for job in JOBS}
+    if as_json:
+        print_json(
+            {
+                **json_time("listed_at", now_s),
+                "timezone": settings.timezone,
+                "jobs": [
+                    {
+                        "name": job.name,
+                        "summary": job.summary,
+                        "on_calendar": job.schedule.on_calendar(settings.timezone),
+                        "timeout_s": job.timeout_s,
+                        **json_time("next_run", next_s[job.name]),
+                    }
+                    for job in JOBS
+                ],
+            }
+        )
+        return
     table = Table(title="Jobs")
     table.add_column("job", no_wrap=True)
     table.add_column(escape("timeout [s]"), justify="right")
-    table.add_column("when (systemd OnCalendar), what it does")
+    table.add_column("when (systemd OnCalendar), next run, what it does")
     for job in JOBS:
+        upcoming = next_s[job.name]
         table.add_row(
             job.name,
             str(job.timeout_s),
-            f"{escape(job.schedule.on_calendar(settings.timezone))}\n[dim]{escape(job.summary)}",
+            f"{escape(job.schedule.on_calendar(settings.timezone))}\n"
+            f"next: {'never' if upcoming is None else shown_time(upcoming, settings)}\n"
+            f"[dim]{escape(job.summary)}",
         )
     console.print(table)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TextIO
 
 PLAIN_FORMAT = "%(levelname)s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(name)s: %(message)s"  # the priority prefix says the level
@@ -61,9 +62,23 @@ class RepeatFilter(logging.Filter):
         return True
 
 
+class StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler on whatever ``sys.stderr`` is when a record is emitted: while the
+    progress spinner turns (:func:`elfe_ems.cli.common.progress`), rich stands in for it and
+    prints the lines above the spinner instead of across it."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _stream: TextIO) -> None:
+        """Ignored: the stream is always the current standard error."""
+
+
 def configure(level: int) -> None:
     """The root logger's one handler, on standard error, at ``level``."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StandardErrorHandler()
     if on_journal():
         handler.setFormatter(JournalFormatter(JOURNAL_FORMAT))
     else:

@@ -3,7 +3,6 @@ they (and ``ems demo``) print."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +13,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from elfe_ems.cli.common import AtOption, ConfigOption, console, fail, settings_from
+from elfe_ems.cli.common import (
+    AtOption,
+    ConfigOption,
+    JsonOption,
+    at_time,
+    console,
+    fail,
+    json_time,
+    print_json,
+    progress,
+    settings_from,
+    shown_time,
+)
 from elfe_ems.config import Settings
 from elfe_ems.round.objective import Objective
 from elfe_ems.store.freshness import Freshness, State, age_text
@@ -26,6 +37,7 @@ if TYPE_CHECKING:
     from elfe_ems.planner.core import SolveOptions, SolveStats
     from elfe_ems.planner.scenario import Plan, Scenario
     from elfe_ems.round.accounting import Accounting
+    from elfe_ems.round.job import RoundOutcome
     from elfe_ems.round.tariff import Tariff
 
 # the defaults of the configuration, so that `ems solve` plans as a round does
@@ -121,24 +133,27 @@ def solve_command(
     from elfe_ems.planner.core import solve  # noqa: PLC0415
     from elfe_ems.planner.scenario import ScenarioError, read_scenario, write_model  # noqa: PLC0415
 
-    try:
-        parsed = read_scenario(scenario)
-        options = _options_for(
-            parsed,
-            time_limit,
-            gap,
-            objective,
-            peak_tolerance,
-            _tariff(peak_price, off_peak_price, off_peak, timezone),
-        )
-    except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
-        raise fail(str(error)) from None
-    plan, stats = solve(parsed, options)
     output = output or scenario.with_name(scenario.name.removesuffix(".json") + ".plan.json")
-    try:
-        write_model(plan, output)
-    except OSError as error:
-        raise fail(f"{output}: cannot be written ({error.strerror})", 1) from None
+    with progress("reading the scenario") as step:
+        try:
+            parsed = read_scenario(scenario)
+            options = _options_for(
+                parsed,
+                time_limit,
+                gap,
+                objective,
+                peak_tolerance,
+                _tariff(peak_price, off_peak_price, off_peak, timezone),
+            )
+        except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
+            raise fail(str(error)) from None
+        step(f"planning (time limit {options.time_limit_s:g} s)")
+        plan, stats = solve(parsed, options)
+        step("writing the plan")
+        try:
+            write_model(plan, output)
+        except OSError as error:
+            raise fail(f"{output}: cannot be written ({error.strerror})", 1) from None
     print_summary(plan, stats)
     console.print(f"Plan written to {escape(str(output))}", highlight=False)
 
@@ -146,24 +161,75 @@ def solve_command(
 def run_command(
     at: AtOption = None,
     config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run one planning round: read, plan, publish (the main job, every quarter hour)."""
     from elfe_ems.round.job import RoundError, run_round  # noqa: PLC0415
 
     settings = settings_from(config)
+    at_s = at_time(at, settings.zone)
     try:
-        outcome = run_round(settings, time.time() if at is None else at)
+        with progress("starting the round") as step:
+            outcome = run_round(settings, at_s, step)
     except RoundError as error:
+        if as_json:
+            print_json(
+                {"published": False, "error": str(error), **json_time("at", at_s)}
+                | {"timezone": settings.timezone}
+            )
         raise fail(f"round not run, nothing published: {error}", 1) from None
+    if as_json:
+        print_json(round_document(outcome, at_s, settings))
+        return
     print_summary(outcome.plan, outcome.stats)
     print_accounting(outcome.accounting)
     print_freshness(outcome.freshness)
     console.print(
         f"{outcome.rows_published} plan rows published from round start "
-        f"{outcome.plan.round_start}; {len(outcome.issues)} device issues\n"
-        f"Scenario saved to {escape(str(outcome.scenario_path))}",
+        f"{shown_time(outcome.plan.round_start, settings)}; {len(outcome.issues)} device "
+        f"issues\nScenario saved to {escape(str(outcome.scenario_path))}",
         highlight=False,
     )
+
+
+def round_document(outcome: RoundOutcome, at_s: float, settings: Settings) -> dict[str, Any]:
+    """``ems run --json``: what the round did (keys: docs/operator-guide.md#json-output)."""
+    plan, solver = outcome.plan, outcome.plan.solver
+    counts = Counter((d.type, d.status) for d in plan.devices)
+    warned = Counter(d.type for d in plan.devices if d.warnings and d.status == "planned")
+    return {
+        "published": True,
+        **json_time("at", at_s),
+        **json_time("round_start", plan.round_start),
+        "timezone": settings.timezone,
+        "rows_published": outcome.rows_published,
+        "import_wh": plan.import_wh,
+        "import_wh_without_ems": plan.import_wh_asap,
+        "saved_wh": plan.import_wh_asap - plan.import_wh,
+        "peak_import_w": plan.peak_import_w,
+        "solver": {
+            "status": solver.status,
+            "objective": solver.objective,
+            "gap": solver.gap,
+            "lower_bound_wh": solver.lower_bound_wh,
+            "cost": solver.cost,
+            "solve_ms": outcome.stats.solve_ms,
+            "build_ms": outcome.stats.build_ms,
+        },
+        "device_types": [
+            {
+                "type": device_type,
+                "planned": counts[device_type, "planned"],
+                "with_warnings": warned[device_type],
+                "skipped": counts[device_type, "skipped"],
+            }
+            for device_type in sorted({t for t, _ in counts})
+        ],
+        "devices": None if outcome.accounting is None else outcome.accounting.to_json(),
+        "device_issues": outcome.issues,
+        "inputs": [source.to_json() for source in outcome.freshness],
+        "scenario": str(outcome.scenario_path),
+    }
 
 
 def replay_command(
@@ -225,7 +291,8 @@ def replay_command(
         if objective is not None:
             changes["price_per_kwh"] = defaults.price_per_kwh
         options = replace(saved or defaults, **changes)
-        result = replay(scenario, net_load, options)
+        with progress(f"replaying (time limit {options.time_limit_s:g} s)"):
+            result = replay(scenario, net_load, options)
     except (ScenarioError, ValueError, ZoneInfoNotFoundError) as error:
         raise fail(str(error)) from None
     origin = "the round's options" if saved else "the default options (the round saved none)"
@@ -244,7 +311,7 @@ def replay_command(
         f"{result.plan.import_wh / 1000:,.2f} kWh "
         f"({(result.plan.import_wh - result.saved.import_wh) / 1000:+,.2f} kWh); "
         f"{len(result.changed_ids)} of {len(result.plan.devices)} devices with other decisions"
-        + (f": {result.changed_ids}" if result.changed_ids else ""),
+        + (f": {', '.join(map(str, sorted(result.changed_ids)))}" if result.changed_ids else ""),
         highlight=False,
     )
 

@@ -20,12 +20,18 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from elfe_ems.config import mask_url, redact
+from elfe_ems.notices.hints import ems_command
 
 MISSING_TABLE = re.compile(r"no such table|relation .* does not exist")
-MISSING_TABLE_HINT = (
-    "run `ems db upgrade` for the store and output tables; the coordination tables belong "
-    "to the ELFE installation"
-)
+
+
+def missing_table_hint() -> str:
+    """What to do about a missing table, naming the command as the user runs it."""
+    return (
+        f"run `{ems_command('db upgrade')}` for the store and output tables; the coordination "
+        "tables belong to the ELFE installation"
+    )
+
 
 CONNECT_TIMEOUT_S = 10
 """How long to wait for a PostgreSQL server [s], unless the URL sets ``connect_timeout``."""
@@ -116,4 +122,4 @@ def database_problem(database: str, error: Exception, *urls: str) -> str:
     missing = isinstance(error, (OperationalError, ProgrammingError)) and MISSING_TABLE.search(
         reason
     )
-    return f"{database} database: {reason}" + (f" ({MISSING_TABLE_HINT})" if missing else "")
+    return f"{database} database: {reason}" + (f" ({missing_table_hint()})" if missing else "")

@@ -41,6 +41,7 @@ from elfe_ems.store.flexible import measured_balance_without_devices, planned_po
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
 from elfe_ems.timegrid import DAY_S, STEP_S
+from elfe_ems.timegrid.local import local_text
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,8 @@ def job(settings: Settings, now_s: float) -> str:
     with database(settings, "store") as store, store.begin() as connection:  # persistence is in
         profile = issue_profile_forecast(connection, settings, issue_time, first_s)
     return (
-        f"balance forecast issued at {issue_time}: {len(rows)} steps from {first_s}, "
+        f"balance forecast issued at {local_text(issue_time, settings.zone)}: {len(rows)} "
+        f"steps from {local_text(first_s, settings.zone)}, "
         f"from {len(times_s)} samples of item {item.item_id}, with "
         f"{flexible_w.sum() * STEP_S / 3.6e6:.1f} kWh of piloted devices' planned consumption "
         f"added back; {profile}"

@@ -26,17 +26,20 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from elfe_ems.config import Settings
-from elfe_ems.jobs.registry import JOBS, Job
+from elfe_ems.jobs.registry import JOBS, Job, Schedule
 
 # APScheduler is imported by the server, not here: `ems` reads this module's defaults at
 # every start, and the scheduler would slow it down
 if TYPE_CHECKING:
     from apscheduler.events import JobExecutionEvent, JobSubmissionEvent, SchedulerEvent
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,21 @@ MISFIRE_GRACE_S = 60
 """A run the scheduler wakes up late for (a busy machine) still runs within this delay [s]."""
 
 Process = subprocess.Popen[bytes]
+
+
+def trigger(schedule: Schedule, zone: ZoneInfo) -> CronTrigger:
+    """The scheduler's trigger of ``schedule``, in ``zone``."""
+    from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
+
+    return CronTrigger(
+        hour=schedule.hour, minute=schedule.minute, second=schedule.second, timezone=zone
+    )
+
+
+def next_run_s(schedule: Schedule, zone: ZoneInfo, now_s: float) -> int | None:
+    """The Unix time [s] of the next run after ``now_s`` (None: never again)."""
+    fire = trigger(schedule, zone).get_next_fire_time(None, datetime.fromtimestamp(now_s, zone))
+    return None if fire is None else round(fire.timestamp())
 
 
 def job_command(job: Job, config: Path | None, options: Sequence[str] = ()) -> list[str]:
@@ -117,7 +135,6 @@ class Server:
         )
         from apscheduler.executors.pool import ThreadPoolExecutor  # noqa: PLC0415
         from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415
-        from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         # the listeners below say what APScheduler would, one line per event, with the tags
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
@@ -131,15 +148,9 @@ class Server:
         pool = ThreadPoolExecutor(max_workers=max(1, len(jobs)))
         self._scheduler = BlockingScheduler(executors={"default": pool}, timezone=settings.zone)
         for job in jobs:
-            trigger = CronTrigger(
-                hour=job.schedule.hour,
-                minute=job.schedule.minute,
-                second=job.schedule.second,
-                timezone=settings.zone,
-            )
             self._scheduler.add_job(
                 self._run,
-                trigger,
+                trigger(job.schedule, settings.zone),
                 args=(job,),
                 id=job.name,
                 name=job.name,

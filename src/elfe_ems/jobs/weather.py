@@ -32,7 +32,7 @@ from elfe_ems.sources import meteo_concept, open_meteo
 from elfe_ems.sources.weather import WeatherError, WeatherPoint, resample
 from elfe_ems.store.tables import weather_forecast, weather_forecast_history
 from elfe_ems.store.upsert import upsert
-from elfe_ems.timegrid import Grid
+from elfe_ems.timegrid.local import local_text
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,12 @@ def job(settings: Settings, now_s: float) -> str:
     provider, points = first_forecast(settings)
     with database(settings, "store") as engine, engine.begin() as connection:
         quarters = store_forecast(connection, points, int(now_s))
-    span = f"{Grid.iso(quarters[0])} to {Grid.iso(quarters[-1])}" if quarters else "unchanged"
+    zone = settings.zone
+    span = (
+        f"{local_text(quarters[0], zone)} to {local_text(quarters[-1], zone)}"
+        if quarters
+        else "unchanged"
+    )
     return f"weather: {len(points)} points from {provider} stored, current forecast {span}"
 
 

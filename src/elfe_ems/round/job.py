@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,7 @@ from elfe_ems.store.freshness import Freshness, assess
 from elfe_ems.store.run_files import saved_plan_path, scenario_path
 from elfe_ems.store.tables import DECISION_COUNT, run_log
 from elfe_ems.timegrid import STEP_S, Grid
+from elfe_ems.timegrid.local import local_text
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +102,23 @@ def round_start_after(at_s: float, step_s: int = STEP_S) -> int:
     return -int(-at_s // step_s) * step_s
 
 
-def run_round(settings: Settings, at_s: float) -> RoundOutcome:
+Progress = Callable[[str], None]
+"""Told the step a round begins ("reading inputs", "planning (time limit 20 s)", …)."""
+
+
+def _no_progress(_step: str) -> None:
+    return None
+
+
+def run_round(settings: Settings, at_s: float, progress: Progress = _no_progress) -> RoundOutcome:
     """Run one round at ``at_s`` [Unix s] (see the module docstring); its warnings about
-    devices are logged one line per kind when it ends."""
+    devices are logged one line per kind when it ends. ``progress`` is told each step as it
+    begins (for a command's spinner)."""
     with grouped():
-        return _run_round(settings, at_s)
+        return _run_round(settings, at_s, progress)
 
 
-def _run_round(settings: Settings, at_s: float) -> RoundOutcome:
+def _run_round(settings: Settings, at_s: float, progress: Progress) -> RoundOutcome:
     grid = Grid(round_start_after(at_s), STEP_S, DECISION_COUNT)
     urls = (settings.coordination_url, settings.store_url, settings.output_url)
     try:
@@ -127,6 +137,7 @@ def _run_round(settings: Settings, at_s: float) -> RoundOutcome:
                     coordination,
                     store,
                     output,
+                    progress,
                 )
             except Exception as error:  # whatever it is, the run log says the round failed
                 _log_failure(store, run_id, redact(error_reason(error), *urls))
@@ -154,7 +165,8 @@ def job(settings: Settings, now_s: float) -> str:
         raise JobError(f"round not run, nothing published: {error}") from None
     plan = outcome.plan
     return (
-        f"round {plan.round_start}: {outcome.rows_published} rows published, solver "
+        f"round {local_text(plan.round_start, settings.zone)}: {outcome.rows_published} rows "
+        "published, solver "
         f"{plan.solver.status}, import {plan.import_wh / 1000:.2f} kWh "
         f"(without EMS {plan.import_wh_asap / 1000:.2f} kWh)"
     )
@@ -175,7 +187,9 @@ def _plan_and_publish(
     coordination: Engine,
     store: Engine,
     output: Engine,
+    progress: Progress,
 ) -> RoundOutcome:
+    progress("reading inputs")
     inputs, ages, freshness = _read_inputs(settings, grid, coordination, store, output)
     scenario, built = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
     folder = settings.run_conditions_dir
@@ -184,12 +198,14 @@ def _plan_and_publish(
     write_model(scenario, saved_scenario)
     options = _solve_options(settings, grid, budget_s)
     save_options(options, saved_scenario)
+    progress(f"planning (time limit {budget_s:.0f} s)")
     plan, stats = solve(scenario, options)
     # the plan file says what it was planned on (an optional field of the contract)
     plan = plan.model_copy(
         update={"inputs": [InputState.model_validate(source.to_json()) for source in freshness]}
     )
     write_model(plan, saved_plan_path(saved_scenario))
+    progress("publishing")
     with _on("output"), output.begin() as connection:
         published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
     log.info(

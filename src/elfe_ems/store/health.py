@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, engine_for, error_reason
+from elfe_ems.notices.hints import ems_command
 from elfe_ems.store import migrate, tables
 from elfe_ems.store.freshness import Freshness, State, age_text, limits_s
 from elfe_ems.store.inputs import newest_balance_end_s
@@ -84,7 +85,8 @@ def _schema_probe(database: migrate.Database) -> Callable[[Connection], Check]:
         current = migrate.current_revision(connection, database)
         head = migrate.head_revision(database)
         if current != head:
-            return Check(name, "failed", f"at revision {current}, not {head}: run `ems db upgrade`")
+            upgrade = ems_command("db upgrade")
+            return Check(name, "failed", f"at revision {current}, not {head}: run `{upgrade}`")
         return Check(name, "ok", f"reachable, schema at the latest revision ({head})")
 
     return probe
@@ -112,7 +114,8 @@ def _input_checks(store: Engine, now_s: float, settings: Settings) -> list[Check
     with store.connect() as connection:
         present = set(inspect(connection).get_table_names())
         if tables.forecast.name not in present:
-            return [Check("store inputs", "failed", "store not created: run `ems db upgrade`")]
+            reason = f"store not created: run `{ems_command('db upgrade')}`"
+            return [Check("store inputs", "failed", reason)]
         newest = {
             "balance measurements": newest_balance_end_s(connection),
             "forecast": _newest(connection, tables.forecast.c.issue_time),
