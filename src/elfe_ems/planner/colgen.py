@@ -101,12 +101,7 @@ def generate_columns(
     iterations = 0
     while iterations < MAX_ITERATIONS and time.perf_counter() - began < time_limit_s:
         iterations += 1
-        solver.run()
-        if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            log.warning(
-                "column generation stopped: master LP %s",
-                solver.modelStatusToString(solver.getModelStatus()),
-            )
+        if not _solved_master(solver, time_limit_s - (time.perf_counter() - began)):
             break
         duals = np.asarray(solver.getSolution().row_dual)
         reduced = pool.T @ duals[: grid.steps] - duals[choice_rows][owner]
@@ -145,6 +140,21 @@ def generate_columns(
     )
     columns = [np.flatnonzero(in_master[segment[j] : segment[j + 1]]) for j in range(len(choice))]
     return CandidatePools(columns, float(bound), iterations, converged, *optimum)
+
+
+def _solved_master(solver: highspy.Highs, left_s: float) -> bool:
+    """Solve the master LP within ``left_s``: whether it is optimal (at the time limit the
+    bound found so far stands, logged; any other end is worth a warning)."""
+    solver.setOptionValue("time_limit", max(left_s, 0.01))
+    solver.run()
+    status = solver.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return True
+    timed_out = status == highspy.HighsModelStatus.kTimeLimit
+    (log.info if timed_out else log.warning)(
+        "column generation stopped: master LP %s", solver.modelStatusToString(status)
+    )
+    return False
 
 
 def _without_upper_bounds(solver: highspy.Highs, milp: Milp, blocks: list[int]) -> None:
