@@ -16,7 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.planner.devices.thermal_dp import RoomDynamics, cheapest_schedule, cost_lower_bound
+from elfe_ems.planner.devices.thermal_dp import (
+    RoomDynamics,
+    best_per_bucket,
+    cheapest_schedule,
+    cost_lower_bound,
+)
 
 TOL = 1e-9
 
@@ -165,3 +170,27 @@ def test_cost_within_a_miss_budget(
     if schedule is not None:
         assert misses_k(room, schedule) <= budget + 1e-9
         assert float(cost @ schedule) >= best - 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 20),
+            st.sampled_from([0.0, 0.5, 1.0, 1.25]),
+            st.sampled_from([0.0, 0.1, 0.2]),
+            st.sampled_from([18.0, 18.5, 19.0, 19.25]),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_best_per_bucket_is_the_lexicographic_first(
+    states: list[tuple[int, float, float, float]],
+) -> None:
+    """Each bucket keeps its cheapest state, then least miss, then coolest, then first: as a
+    lexicographic sort (many ties: few values drawn)."""
+    key, costs, misses, temps = (np.asarray(column) for column in zip(*states, strict=True))
+    order = np.lexsort((temps, misses, costs, key))
+    expected = order[np.concatenate([[True], key[order][1:] != key[order][:-1]])]
+    assert np.array_equal(best_per_bucket(key, costs, misses, temps), expected)
