@@ -55,8 +55,15 @@ def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def absent_config(directory: Path) -> list[str]:
+    """A configuration path that does not exist: the tests never read the machine's own
+    /etc/elfe-ems/config.toml, the default."""
+    return ["--config", str(directory.parent / f"{directory.name}-absent-config.toml")]
+
+
 def install(runner: CliRunner, directory: Path, *options: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["systemd", "install", "--dir", str(directory), *options])
+    config = [] if "--config" in options else absent_config(directory)
+    result = runner.invoke(app, ["systemd", "install", "--dir", str(directory), *config, *options])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -67,7 +74,7 @@ def unit_files(directory: Path) -> list[str]:
 def test_installed_units_verify(runner: CliRunner, tmp_path: Path) -> None:
     code, out, err = install(runner, tmp_path)
     assert code == 0, err
-    assert "not here: time zone (Europe/Paris)" in err  # no /etc/elfe-ems/config.toml here
+    assert "not here: time zone (Europe/Paris)" in err  # no configuration file here
     assert len(unit_files(tmp_path)) == 2 * len(JOBS)
     verified = analyze("verify", *unit_files(tmp_path))
     assert verified.returncode == 0, verified.stderr
@@ -192,16 +199,17 @@ def test_service_and_timer_contents(runner: CliRunner, tmp_path: Path) -> None:
     assert "TimeoutStartSec=600" in files["elfe-ems-water-heater-energy.service"]
 
 
-def test_protect_home_read_only_for_an_ems_in_a_home(runner: CliRunner) -> None:
+def test_protect_home_read_only_for_an_ems_in_a_home(runner: CliRunner, tmp_path: Path) -> None:
     """An ems in a home, or whose Python is in one (pyenv, uv under /root): the jobs must
     see it."""
-    result = runner.invoke(app, ["systemd", "print", "--ems", "/home/ems/.local/bin/ems"])
+    config = absent_config(tmp_path)
+    result = runner.invoke(app, ["systemd", "print", *config, "--ems", "/home/ems/.local/bin/ems"])
     assert result.exit_code == 0, result.stderr
     assert "ProtectHome=read-only" in result.stdout
     assert "ProtectHome=yes" not in result.stdout
     python = (default_ems().parent / "python").resolve()
     in_home = python.is_relative_to("/root") or python.is_relative_to("/home")
-    default = runner.invoke(app, ["systemd", "print"]).stdout
+    default = runner.invoke(app, ["systemd", "print", *config]).stdout
     assert f"ProtectHome={'read-only' if in_home else 'yes'}" in default
 
 
