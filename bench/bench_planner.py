@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from elfe_ems.planner.core import SolveStats
+    from elfe_ems.planner.scenario import Plan
     from elfe_ems.round.tariff import Tariff
 
 ROUND_DAY = {"winter": "2025-01-15", "summer": "2025-07-02"}  # two Wednesdays
@@ -194,16 +196,27 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     options = solve_options(time_limit_s, gap, grid, args.objective, tariff(), args.peak_tolerance)
     plan, stats = solve(scenario, options)
     solved = time.perf_counter()
-    bound_wh = plan.solver.lower_bound_wh
     import_w = [max(0.0, w) for w in plan.net_load_with_flexible_w]
-    return common | {
-        "peak_import_kw": (plan.peak_import_w or 0.0) / 1000,
-        "cost": sum(w * p for w, p in zip(import_w, prices, strict=True)) * grid.step_h / 1000,
+    return (
+        common
+        | {
+            "peak_import_kw": (plan.peak_import_w or 0.0) / 1000,
+            "cost": sum(w * p for w, p in zip(import_w, prices, strict=True)) * grid.step_h / 1000,
+            "total_s": solved - generated,
+            "cpu_s": time.process_time() - cpu_before,
+            "peak_mb": peak_rss_mb(),
+        }
+        | plan_figures(plan, stats)
+    )
+
+
+def plan_figures(plan: Plan, stats: SolveStats) -> dict:
+    """What a plan and its solve statistics say, for a benchmark's record (also
+    ``bench_untidy.py``'s)."""
+    bound_wh = plan.solver.lower_bound_wh
+    return {
         "build_s": stats.build_ms / 1000,
         "solve_s": stats.solve_ms / 1000,
-        "total_s": solved - generated,
-        "cpu_s": time.process_time() - cpu_before,
-        "peak_mb": peak_rss_mb(),
         "vars": stats.n_vars,
         "rows": stats.n_rows,
         "nonzeros": stats.n_nonzeros,

@@ -42,7 +42,6 @@ import importlib
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -56,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bench_planner import peak_rss_mb, plan_figures
 from untidy_cases import DEVICE_TYPES, VARIANT_NAMES, UntidyCase, build
 
 if TYPE_CHECKING:
@@ -159,11 +159,6 @@ def selected(
 # ------------------------------------------------------------------- one run (the child)
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far [MiB] (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _common(case: UntidyCase, method: str, limit_s: float, gap: float) -> Record:
     return {
         "case": case.name,
@@ -195,28 +190,12 @@ def run_planner(case: UntidyCase, limit_s: float, gap: float) -> Record:
     began, cpu = time.perf_counter(), time.process_time()
     plan, stats = solve(scenario, SolveOptions(time_limit_s=limit_s, gap=gap, peak_tolerance=0))
     total_s, cpu_s, peak_mb = time.perf_counter() - began, time.process_time() - cpu, peak_rss_mb()
-    bound_wh = plan.solver.lower_bound_wh
     return (
         _common(case, "planner", limit_s, gap)
         | generated
-        | {
-            "build_s": stats.build_ms / 1000,
-            "solve_s": stats.solve_ms / 1000,
-            "total_s": total_s,
-            "cpu_s": cpu_s,
-            "peak_mb": peak_mb,
-            "vars": stats.n_vars,
-            "rows": stats.n_rows,
-            "nonzeros": stats.n_nonzeros,
-            "import_kwh": plan.import_wh / 1000,
-            "asap_kwh": plan.import_wh_asap / 1000,
-            "bound_kwh": None if bound_wh is None else bound_wh / 1000,
-            "gap": plan.solver.gap,
-            "status": plan.solver.status,
-            "warned": sum(bool(d.warnings) for d in plan.devices),
-            "skipped": sum(d.status == "skipped" for d in plan.devices),
-            "worse_than_asap": plan.import_wh > plan.import_wh_asap * (1 + 1e-9) + ASAP_TOL_WH,
-        }
+        | {"total_s": total_s, "cpu_s": cpu_s, "peak_mb": peak_mb}
+        | plan_figures(plan, stats)
+        | {"worse_than_asap": plan.import_wh > plan.import_wh_asap * (1 + 1e-9) + ASAP_TOL_WH}
         | oracle_check(scenario, plan)
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import version
 
 from elfe_ems.cli.planning import DEFAULT_GAP, DEFAULT_TIME_LIMIT_S
 from elfe_ems.planner.core import SolveOptions
@@ -74,6 +75,30 @@ def test_help_imports_no_heavy_library() -> None:
         report["shown"]
     )
     assert sorted({module.split(".")[0] for module in report["heavy"]}) == []
+
+
+VERSION_IMPORTS = f"""
+import json, sys
+from typer.testing import CliRunner
+from elfe_ems.cli import app
+result = CliRunner().invoke(app, ["--version"])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {set(HEAVY)!r})
+print(json.dumps({{"code": result.exit_code, "out": result.stdout, "heavy": heavy}}))
+"""
+
+
+def test_version_loads_no_heavy_library() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", VERSION_IMPORTS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert (report["code"], report["out"]) == (0, f"ems {version('elfe-ems')}\n")
+    assert report["heavy"] == []
 
 
 def test_solve_defaults_are_the_planners() -> None:

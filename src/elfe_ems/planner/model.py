@@ -105,6 +105,18 @@ def import_columns(load_w: np.ndarray) -> np.ndarray:
     return import_kw
 
 
+def column_cost(block: Block, duals: np.ndarray) -> np.ndarray:
+    """The cost of each column of ``block`` at the balance duals ``duals`` [objective unit per
+    kW of each step]: what its power adds to the balance rows, priced (a reduced cost before
+    the dual of the block's own rows)."""
+    balance = block.balance_w
+    # weighted: floats, though the bincount stubs type every result as integers
+    cost: np.ndarray = np.bincount(
+        balance.col, weights=balance.value * duals[balance.row], minlength=balance.shape[1]
+    )
+    return cost * KW_PER_W
+
+
 def is_choice(block: Block) -> bool:
     """Whether the block is a pure choice: binaries, exactly one of which is 1.
 

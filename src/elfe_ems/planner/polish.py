@@ -25,7 +25,7 @@ import numpy as np
 
 from elfe_ems.planner.devices import Block, DeviceModel
 from elfe_ems.planner.devices.base import import_increase_wh
-from elfe_ems.planner.model import KW_PER_W
+from elfe_ems.planner.model import column_cost
 
 MAX_PASSES = 20
 IMPROVEMENT_WH = 1e-6  # a move must lower the import by more than this (floating-point noise)
@@ -84,12 +84,7 @@ def lagrangian_gain(
     for i in searchable:
         if time.perf_counter() > deadline:
             break
-        balance = blocks[i].balance_w
-        # weighted: floats, though the bincount stubs type every result as integers
-        cost: np.ndarray = np.bincount(
-            balance.col, weights=balance.value * y[balance.row], minlength=balance.shape[1]
-        )
-        cost *= KW_PER_W
+        cost = column_cost(blocks[i], y)
         least = models[i].cost_lower_bound(cost)
         if least is not None:
             gain += max(0.0, least - float(cost @ lp_x[i]))

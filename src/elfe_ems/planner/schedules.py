@@ -15,7 +15,7 @@ import numpy as np
 
 from elfe_ems.planner.devices import Block, DeviceModel
 from elfe_ems.planner.devices.base import FloatArray, IntArray, Sparse
-from elfe_ems.planner.model import KW_PER_W
+from elfe_ems.planner.model import column_cost
 
 
 class SchedulePool:
@@ -52,12 +52,7 @@ class SchedulePool:
         """The cost of each column of the device's own block at the balance duals ``duals``
         [objective unit per kW]: a schedule's reduced cost is its solution's cost less the
         dual of its choice row."""
-        balance = self.block.balance_w
-        # weighted: floats, though the bincount stubs type every result as integers
-        cost: FloatArray = np.bincount(
-            balance.col, weights=balance.value * duals[balance.row], minlength=balance.shape[1]
-        )
-        return cost * KW_PER_W
+        return column_cost(self.block, duals)
 
     def choice_block(self) -> Block:
         """A choice block of the schedules: one binary each, exactly one taken; its tie-break

@@ -382,7 +382,8 @@ class Search:
                 start[i] = start[i][candidates[j]]
         for i, pool in schedules.items():
             blocks[i] = pool.choice_block()
-            start[i] = np.eye(len(pool))[0]
+            start[i] = np.zeros(len(pool))
+            start[i][0] = 1.0  # the plan's own schedule, the pool's first
         milp = assemble(blocks, self.grid, self.base_load_w, self.weight_h)
         self.sizes = {
             "n_vars": milp.matrix.shape[1],
