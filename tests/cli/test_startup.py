@@ -61,16 +61,18 @@ print(json.dumps({{"shown": shown, "heavy": heavy}}))
 """
 
 
-def test_help_imports_no_heavy_library() -> None:
+def fresh_report(code: str) -> dict:
+    """The JSON report that ``code`` prints last, run in a fresh interpreter."""
     run = subprocess.run(
-        [sys.executable, "-c", HELP_OF_EVERY_COMMAND],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout.splitlines()[-1])
+    report: dict = json.loads(run.stdout.splitlines()[-1])
+    return report
+
+
+def test_help_imports_no_heavy_library() -> None:
+    report = fresh_report(HELP_OF_EVERY_COMMAND)
     assert {"", "solve", "db", "db upgrade", "cycles show", "systemd install"} <= set(
         report["shown"]
     )
@@ -88,15 +90,7 @@ print(json.dumps({{"code": result.exit_code, "out": result.stdout, "heavy": heav
 
 
 def test_version_loads_no_heavy_library() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", VERSION_IMPORTS],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.splitlines()[-1])
+    report = fresh_report(VERSION_IMPORTS)
     assert (report["code"], report["out"]) == (0, f"ems {version('elfe-ems')}\n")
     assert report["heavy"] == []
 
