@@ -20,10 +20,13 @@ from coordination_rows import device
 from elfe_ems.cli import app
 from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs.probes import doctor_checks
+from elfe_ems.jobs.registry import JOBS, JobError
+from elfe_ems.jobs.runs import period_s, record, recorded_run
 from elfe_ems.round.job import run_round
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
-from elfe_ems.store.health import ROUND_AGE_LIMITS_S, Check, healthy
+from elfe_ems.store.health import JOB_LATE_PERIODS, ROUND_AGE_LIMITS_S, Check, healthy, job_check
+from elfe_ems.store.job_runs import JobRecord, JobRun
 
 NOW = int(time.time())  # the round log keeps the wall-clock time
 OPEN_METEO_ANSWER = (
@@ -100,6 +103,8 @@ def env(tmp_path: Path) -> JobsEnv:
         [{"power_item_id": 3, "measured_at": NOW - 3 * 3600, "energy_wh": 2500.0}],
     )
     run_round(settings(created), NOW)
+    for job in JOBS:  # each job ran 30 s ago
+        record(settings(created), JobRun(job.name, NOW - 30, NOW - 29, "succeeded", "done"))
     return created
 
 
@@ -117,7 +122,7 @@ def verdicts(checks: list[Check]) -> dict[str, str]:
 
 
 def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None:
-    checks = doctor_checks(settings(env), NOW)
+    checks = doctor_checks(settings(env), NOW, live=True)
     assert set(verdicts(checks).values()) == {"ok"}, [c for c in checks if c.verdict != "ok"]
     assert healthy(checks)
     assert [c.name for c in checks] == [
@@ -133,8 +138,67 @@ def test_a_healthy_installation(env: JobsEnv, weather: respx.MockRouter) -> None
         "room temperatures",
         "water-heater energies",
         "last round",
+        *sorted(f"job {job.name}" for job in JOBS),
     ]
     assert weather.calls.call_count == 1
+
+
+def test_the_stored_facts_alone_contact_no_source(env: JobsEnv, weather: respx.MockRouter) -> None:
+    checks = doctor_checks(settings(env), NOW)
+    assert [c.name for c in checks][:2] == ["store database", "output database"]
+    assert "coordination database" not in verdicts(checks)
+    assert set(verdicts(checks).values()) == {"ok"}
+    assert weather.calls.call_count == 0
+
+
+def _record(job: str, period: int, success_s: float | None, failure_s: float | None) -> JobRecord:
+    def run(at_s: float | None, status: str, detail: str) -> JobRun | None:
+        return None if at_s is None else JobRun(job, at_s, at_s + 1, status, detail)
+
+    return JobRecord(
+        job, period, run(success_s, "succeeded", "12 values"), run(failure_s, "failed", "away")
+    )
+
+
+def test_a_job_is_judged_by_its_last_success_against_its_period() -> None:
+    warn, fail = JOB_LATE_PERIODS
+    at = 1_800_000_000.0
+
+    def check(success_s: float | None, failure_s: float | None = None) -> Check:
+        return job_check(_record("weather", 3600, success_s, failure_s), at)
+
+    assert check(at - warn * 3600) == Check(
+        "job weather", "ok", "last success 2.0 h ago (runs every 60 min): 12 values"
+    )
+    assert check(at - warn * 3600 - 1).verdict == "warning"
+    assert check(at - fail * 3600).verdict == "warning"
+    assert check(at - fail * 3600 - 1).verdict == "failed"
+    # a failure after the last success: at least a warning, with its error
+    recent = check(at - 600, at - 60)
+    assert recent.verdict == "warning"
+    assert recent.detail.endswith("; last failure 60 s ago: away")
+    assert check(at - 60, at - 600).verdict == "ok"  # an older failure is over
+    assert check(None) == Check("job weather", "warning", "never run")
+    assert check(None, at - 60) == Check(
+        "job weather", "failed", "never succeeded; last failure 60 s ago: away"
+    )
+    assert check(at + 3600).verdict == "warning"  # a clock is wrong
+
+
+def test_a_recorded_failure_shows_on_the_job_check(env: JobsEnv) -> None:
+    with pytest.raises(JobError), recorded_run(settings(env), "cycles"):
+        raise JobError("coordination database: unreachable")
+    checks = {c.name: c for c in doctor_checks(settings(env), time.time())}
+    assert checks["job cycles"].verdict == "warning"
+    assert checks["job cycles"].detail.endswith("ago: coordination database: unreachable")
+    late_s = NOW + JOB_LATE_PERIODS[1] * period_s(JOBS[0].schedule) + 60
+    assert verdicts(doctor_checks(settings(env), late_s))["job round"] == "failed"
+
+
+def test_jobs_never_recorded_fail(tmp_path: Path) -> None:
+    empty = new_env(tmp_path)
+    checks = {c.name: c for c in doctor_checks(empty.settings(), NOW)}
+    assert checks["jobs"] == Check("jobs", "failed", "no job run recorded: are the jobs running?")
 
 
 @pytest.mark.usefixtures("weather")
@@ -180,7 +244,7 @@ def test_a_failed_round_and_missing_sources_fail(
             }
         ],
     )
-    checks = {c.name: c for c in doctor_checks(broken, NOW)}
+    checks = {c.name: c for c in doctor_checks(broken, NOW, live=True)}
     assert checks["coordination database"].verdict == "failed"
     assert "no such table" in checks["coordination database"].detail
     assert checks["measurements (recorded measurements)"].detail.endswith(
@@ -219,7 +283,7 @@ def _config(env: JobsEnv, path: Path) -> Path:
 def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
     runner = CliRunner()
     config = _config(env, tmp_path / "config.toml")
-    result = runner.invoke(app, ["doctor", "--config", str(config)])
+    result = runner.invoke(app, ["doctor", "--config", str(config), "--live"])
     assert result.exit_code == 0, result.output
     assert "Healthy." in result.output
 
@@ -228,6 +292,8 @@ def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = runner.invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 0, result.output  # the stored facts do not read the source
+    result = runner.invoke(app, ["doctor", "--config", str(config), "--live"])
     assert result.exit_code == 1, result.output
     assert "1 check(s) failed: measurements (recorded measurements)" in result.output
 
@@ -238,8 +304,8 @@ def test_doctor_command_exit_codes(env: JobsEnv, tmp_path: Path) -> None:
 
 
 GUIDE = Path(__file__).parents[2] / "docs" / "operator-guide.md"
-DOCUMENT_KEYS = {"healthy", "checked_at", "checked_at_s", "configuration", "checks", "failed",
-                 "warnings"}  # fmt: skip
+DOCUMENT_KEYS = {"healthy", "checked_at", "checked_at_s", "live", "configuration", "checks",
+                 "failed", "warnings"}  # fmt: skip
 
 
 def _doctor_json(*args: str) -> tuple[int, dict[str, Any]]:
@@ -251,9 +317,10 @@ def _doctor_json(*args: str) -> tuple[int, dict[str, Any]]:
 def test_doctor_json(env: JobsEnv, tmp_path: Path) -> None:
     config = _config(env, tmp_path / "config.toml")
     before_s = time.time()
-    code, document = _doctor_json("--config", str(config))
+    code, document = _doctor_json("--config", str(config), "--live")
     assert code == 0
     assert set(document) == DOCUMENT_KEYS
+    assert document["live"] is True
     (row,) = [
         line
         for line in GUIDE.read_text(encoding="utf-8").splitlines()
@@ -278,7 +345,7 @@ def test_doctor_json(env: JobsEnv, tmp_path: Path) -> None:
         config.read_text(encoding="utf-8").replace("balance_item_id = 7", "balance_item_id = 8"),
         encoding="utf-8",
     )
-    code, document = _doctor_json("--config", str(config))
+    code, document = _doctor_json("--config", str(config), "--live")
     assert code == 1
     assert document["healthy"] is False
     assert document["failed"] == ["measurements (recorded measurements)"]

@@ -1,5 +1,6 @@
-"""Fixtures of the job-runner tests: a configuration whose data folder is the test's own, and
-the job processes able to import the test jobs of ``ems_test_jobs``."""
+"""Fixtures of the job-runner tests: a configuration whose data folder is the test's own, with
+a migrated store (the runs are recorded there), and the job processes able to import the test
+jobs of ``ems_test_jobs``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from elfe_ems.config import load_settings
+from elfe_ems.db.engine import engine_for
+from elfe_ems.store import migrate
 
 HERE = Path(__file__).parent
 
@@ -21,6 +26,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("EMS_CONFIG", raising=False)
     path = tmp_path / "config.toml"
     path.write_text(f'data_dir = "{(tmp_path / "data").as_posix()}"\n', encoding="utf-8")
+    with engine_for(load_settings(path).store_url) as store:
+        migrate.upgrade(store, "store")
     return path
 
 

@@ -114,6 +114,28 @@ def test_measurements_keep_the_latest_value_of_each_item(env: JobsEnv) -> None:
     assert energies == [NOW - 44 * DAY]
 
 
+def test_job_runs_go_but_the_latest_success_of_each_job(env: JobsEnv) -> None:
+    rows = [
+        ("weather", NOW - 50 * DAY, "succeeded"),
+        ("weather", NOW - 40 * DAY, "succeeded"),  # its latest success: kept
+        ("weather", NOW - 35 * DAY, "failed"),
+        ("weather", NOW - 60, "failed"),
+        ("cycles", NOW - 45 * DAY, "failed"),
+        ("cycles", NOW - 60, "succeeded"),
+    ]
+    env.write(
+        tables.job_run,
+        [
+            {"job": j, "started_at": t, "finished_at": t + 1, "status": st, "detail": "x"}
+            for j, t, st in rows
+        ],
+    )
+    summary = job(env.settings(plan_retention_days=30), NOW)
+    assert "3 job runs" in summary
+    kept = [(r["job"], r["started_at"], r["status"]) for r in env.rows(tables.job_run)]
+    assert kept == [rows[1], rows[3], rows[5]]
+
+
 def test_superseded_cycles_go_the_current_one_stays(env: JobsEnv) -> None:
     env.write(tables.machine_cycle_settings, [{"power_item_id": 5}])
     env.write(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
+from elfe_ems.config import load_settings
+from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs.registry import JOBS
+from elfe_ems.jobs.runs import period_s
+from elfe_ems.store import tables
 
 AT_S = 1_700_000_000
 
@@ -56,11 +62,47 @@ def test_crash_logged_with_traceback_and_no_secret(runner: CliRunner, config: Pa
     code, out, err = run_job(runner, config, "crash")
     assert code == 1
     assert out == ""
+    # the store cannot be written: the run says so, and its outcome stands
+    warning, _, err = err.partition("\n")
+    assert warning.startswith(
+        "WARNING elfe_ems.jobs.runs: [WARN_DATABASE] job crash: run not recorded: store database"
+    )
+    assert "hunter2pw" not in warning
     assert err.startswith("ERROR elfe_ems.cli.jobs: job crash: crashed after 0.")
     assert "Traceback (most recent call last)" in err
     assert "RuntimeError: boom: postgresql://ems:***@127.0.0.1/store ***" in err
     assert "hunter2pw" not in err
     assert "tok3n-s3cret" not in err
+
+
+def _recorded(config: Path) -> list[dict[str, object]]:
+    with engine_for(load_settings(config).store_url) as store, store.connect() as connection:
+        rows = connection.execute(select(tables.job_run).order_by(tables.job_run.c.id))
+        return [dict(row) for row in rows.mappings()]
+
+
+def test_each_run_is_recorded_with_its_summary_or_error(runner: CliRunner, config: Path) -> None:
+    config.write_text(config.read_text() + 'zabbix_token = "tok3n-s3cret"\n', encoding="utf-8")
+    before_s = time.time()
+    for name in ("quick", "refuse", "crash"):
+        run_job(runner, config, name, "--at", str(AT_S))
+    quick, refuse, crash = _recorded(config)
+    assert (quick["job"], quick["status"], quick["detail"]) == (
+        "quick",
+        "succeeded",
+        f"quick [done] at {AT_S}",
+    )
+    assert before_s <= float(quick["started_at"]) <= float(quick["finished_at"]) <= time.time()  # type: ignore[arg-type]
+    assert (refuse["status"], refuse["detail"]) == ("failed", "the source is away")
+    assert crash["status"] == "failed"
+    assert str(crash["detail"]).startswith("RuntimeError: boom: sqlite:///")
+    assert str(crash["detail"]).endswith(" ***")  # the token masked
+    # the registry's jobs and their periods, for the health checks
+    with engine_for(load_settings(config).store_url) as store, store.connect() as connection:
+        periods = dict(connection.execute(select(tables.job_schedule)).all())
+    assert periods == {job.name: period_s(job.schedule) for job in JOBS}
+    assert periods["round"] == 900
+    assert periods["water-heater-energy"] == 86_400
 
 
 def test_unknown_job_exit_2_names_the_jobs(runner: CliRunner) -> None:

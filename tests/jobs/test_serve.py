@@ -36,10 +36,13 @@ from pathlib import Path
 
 import pytest
 from ems_test_jobs import RELEASE
+from sqlalchemy import select
 
 from elfe_ems.config import load_settings
+from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs.registry import Job, Schedule
 from elfe_ems.jobs.serve import KILL_AFTER_S, Server, serve
+from elfe_ems.store import migrate, tables
 
 TEST_JOBS = Path(__file__).parent  # the folder of ems_test_jobs
 GRACE_S = 3.0
@@ -55,6 +58,7 @@ class Session:
     seconds: dict[str, set[int]]  # job -> its seconds of the minute
     records: list[logging.LogRecord]
     marks: list[tuple[int, str, str, float]]  # pid, function, start|end, time [s]
+    job_runs: list[dict[str, object]]  # the runs recorded in the store, in order
 
     def lines(self, text: str) -> list[logging.LogRecord]:
         return [r for r in self.records if text in r.getMessage()]
@@ -126,6 +130,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     folder = tmp_path_factory.mktemp("serve")
     config = folder / "config.toml"
     config.write_text(f'data_dir = "{(folder / "data").as_posix()}"\n', encoding="utf-8")
+    store_url = load_settings(config).store_url
+    with engine_for(store_url) as store:
+        migrate.upgrade(store, "store")
     t0 = int(time.time()) + 2
     seconds = {
         "crash": {t0 % 60},
@@ -150,7 +157,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     logger = logging.getLogger("elfe_ems.jobs.serve")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    result = Session(t0, seconds, handler.records, [])
+    result = Session(t0, seconds, handler.records, [], [])
     marks = folder / "data" / "marks.log"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(TEST_JOBS))
@@ -166,6 +173,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
             logger.removeHandler(handler)
             logger.setLevel(logging.NOTSET)
     result.marks = _read_marks(marks)
+    with engine_for(store_url) as store, store.connect() as connection:
+        rows = connection.execute(select(tables.job_run).order_by(tables.job_run.c.id))
+        result.job_runs = [dict(row) for row in rows.mappings()]
     return result
 
 
@@ -231,6 +241,23 @@ def test_job_past_its_timeout_is_killed(session: Session) -> None:
     assert "end" not in session.runs(pid)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_every_run_is_recorded_in_the_store(session: Session) -> None:
+    """Each run records itself; a run killed by a signal is recorded by the server."""
+    runs: dict[str, list[tuple[object, object]]] = {}
+    for row in session.job_runs:
+        runs.setdefault(str(row["job"]), []).append((row["status"], row["detail"]))
+        assert float(row["started_at"]) <= float(row["finished_at"])  # type: ignore[arg-type]
+    assert runs["hang"] == [
+        ("failed", f"killed by SIGTERM (over its timeout of {HANG_TIMEOUT_S} s)")
+    ]
+    ((status, detail),) = runs["crash"]
+    assert status == "failed"
+    assert str(detail).startswith("RuntimeError: boom")
+    assert {status for status, _ in runs["slow"]} == {"succeeded"}
+    assert runs["slow"][0][1] == "slow slept 1.5 s"
+    assert len(runs["slow"]) == len(session.outcome("slow"))
 
 
 def test_sigint_lets_running_jobs_finish_then_stops_them(session: Session) -> None:

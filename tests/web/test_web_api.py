@@ -16,7 +16,7 @@ from elfe_ems.db.engine import engine_for
 from elfe_ems.round.accounting import reason_of
 from elfe_ems.sources.coordination import equipement
 from elfe_ems.store import migrate
-from elfe_ems.store.health import stored_checks
+from elfe_ems.store.health import ROUND_AGE_LIMITS_S, stored_checks
 from elfe_ems.store.tables import (
     p_c_with_flexible_consumption,
     p_c_without_flexible_consumption,
@@ -50,8 +50,9 @@ def test_the_current_plan_is_the_latest_successful_round(
         for table in (p_c_without_flexible_consumption, p_c_with_flexible_consumption)
     )
     assert plan["balance"]["source"] == "published"
-    assert plan["balance"]["before_w"] == [before[t] for t in times]
-    assert plan["balance"]["after_w"] == [after[t] for t in times]
+    # the output keeps production - consumption; the API shows net loads, import > 0
+    assert plan["balance"]["net_load_before_w"] == [-before[t] for t in times]
+    assert plan["balance"]["net_load_after_w"] == [-after[t] for t in times]
     devices = plan["round"]["devices"]  # every device of the coordination database
     assert devices["planned"] + devices["relaxed"] + devices["left_out"] == devices["total"]
     assert devices["total"] == len(
@@ -73,8 +74,8 @@ def test_a_round_plan_comes_with_the_curves_of_its_files(
     scenario = json.loads((folder / f"{NOW}-elfe-ems.scenario.json").read_text())
     saved = json.loads((folder / f"{NOW}-elfe-ems.plan.json").read_text())
     assert plan["balance"]["source"] == "saved files"
-    assert plan["balance"]["before_w"] == [-w for w in scenario["net_load_w"]]
-    assert plan["balance"]["after_w"] == [-w for w in saved["net_load_with_flexible_w"]]
+    assert plan["balance"]["net_load_before_w"] == scenario["net_load_w"]
+    assert plan["balance"]["net_load_after_w"] == saved["net_load_with_flexible_w"]
     assert plan["solver"] == saved["solver"]
 
 
@@ -114,13 +115,16 @@ def test_forecasts_scored_per_horizon(client: TestClient) -> None:
     view = client.get("/api/forecast", params={"end": NOW, "days": 2}).json()
     steps = list(range(NOW - 2 * 86_400, NOW, STEP))
     assert view["step_starts"] == steps
-    assert view["measured_w"] == pytest.approx([measured_w(t) for t in steps])
+    # the store keeps production - consumption; the API shows net loads, import > 0
+    assert view["measured_net_load_w"] == pytest.approx([-measured_w(t) for t in steps])
     scores = {h["horizon_h"]: h for h in view["horizons"]}
     assert {h: s["mae_w"] for h, s in scores.items()} == pytest.approx(EXPECTED_MAE_W)
+    # the dataset's forecasts overestimate the surplus: they forecast less import
+    assert all(s["bias_w"] == pytest.approx(-s["mae_w"]) for s in scores.values())
     assert all(s["steps_scored"] == len(steps) for s in scores.values())
-    day_ahead = scores[24.0]["forecast_w"]
+    day_ahead = scores[24.0]["forecast_net_load_w"]
     # the step at NOW - 1 h: the latest issue at least 24 h before it was made at NOW - 25 h
-    assert day_ahead[-4] == pytest.approx(measured_w(NOW - 3600) + 240.0)
+    assert day_ahead[-4] == pytest.approx(-measured_w(NOW - 3600) - 240.0)
 
 
 def test_a_period_without_forecasts_scores_nothing(client: TestClient) -> None:
@@ -141,6 +145,20 @@ def test_health_reads_stored_facts_only(client: TestClient, dashboard: Dashboard
     assert view["verdict"] == max(verdicts.values(), key=["ok", "warning", "failed"].index)
 
 
+def test_meta_gives_the_health_limits_and_the_type_names(client: TestClient) -> None:
+    meta = client.get("/api/meta").json()
+    assert meta["timezone"] == "Europe/Paris"
+    assert tuple(meta["round_age_limits_s"]) == ROUND_AGE_LIMITS_S
+    names = {int(code): name for code, name in meta["machine_type_names"].items()}
+    # every code of the dataset's devices (111, 131, 151, 221) has its name
+    assert {names[c] for c in (111, 131, 151, 221)} == {
+        "washing machine",
+        "water heater",
+        "pilot-wire heater",
+        "electric vehicle",
+    }
+
+
 def test_the_openapi_describes_every_route(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
     assert set(schema["paths"]) == {
@@ -151,6 +169,7 @@ def test_the_openapi_describes_every_route(client: TestClient) -> None:
         "/api/rounds/{run_id}/plan",
         "/api/forecast",
         "/api/health",
+        "/api/monitoring",
     }
     assert {"PlanView", "RoundSummary", "ForecastView", "HealthView"} <= set(
         schema["components"]["schemas"]

@@ -12,10 +12,12 @@ from elfe_ems.cli.cycles import cycles_app
 from elfe_ems.cli.db import db_app, thermal_app
 from elfe_ems.cli.demo import demo_command
 from elfe_ems.cli.doctor import doctor_command
+from elfe_ems.cli.install import install_command
 from elfe_ems.cli.jobs import job_command, jobs_command, serve_command, systemd_app
 from elfe_ems.cli.logs import configure
 from elfe_ems.cli.planning import replay_command, run_command, solve_command
 from elfe_ems.cli.web import web_command
+from elfe_ems.cli.zabbix import zabbix_template_command
 
 app = typer.Typer(
     rich_markup_mode=None,  # help texts are plain: "[s]" is a unit, not a style
@@ -32,7 +34,9 @@ app.add_typer(systemd_app, name="systemd")
 # the order of `ems --help`: first run, daily operation, then the planner's own commands
 app.command("demo")(demo_command)
 app.command("doctor")(doctor_command)
+app.command("install")(install_command)
 app.command("web")(web_command)
+app.command("zabbix-template")(zabbix_template_command)
 app.command("job")(job_command)
 app.command("jobs")(jobs_command)
 app.command("serve")(serve_command)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.markup import escape
 from rich.table import Table
 
@@ -28,7 +27,6 @@ from elfe_ems.cli.common import (
     settings_from,
     shown_time,
 )
-from elfe_ems.config import MASK, Settings, redact
 from elfe_ems.jobs import serve as serving
 from elfe_ems.jobs import systemd
 from elfe_ems.jobs.registry import JOBS, JobError, job_named, load_target
@@ -40,16 +38,6 @@ def _log_runs(logger: logging.Logger) -> None:
     """Show ``logger``'s one line per run unless ``--quiet``: it is the jobs' journal."""
     if logging.getLogger().level <= logging.WARNING:
         logger.setLevel(logging.INFO)
-
-
-def _without_secrets(text: str, settings: Settings) -> str:
-    """``text`` with the database passwords and every secret setting masked."""
-    text = redact(text, settings.coordination_url, settings.store_url, settings.output_url)
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            text = text.replace(value.get_secret_value(), MASK)
-    return text
 
 
 def job_command(
@@ -65,7 +53,12 @@ def job_command(
         ),
     ] = None,
 ) -> None:
-    """Run one job once and print its summary: exit code 1 when it could not do its work."""
+    """Run one job once and print its summary: exit code 1 when it could not do its work.
+
+    Each run is recorded in the store (the health checks read it)."""
+    # here, not at the top: the store's database layer would slow down every start
+    from elfe_ems.jobs.runs import recorded_run, without_secrets  # noqa: PLC0415
+
     if target is None:
         try:
             target = job_named(name).target
@@ -76,12 +69,13 @@ def job_command(
     _log_runs(log)
     started_s = time.monotonic()
     try:
-        summary = load_target(target)(settings, at_s)
+        with recorded_run(settings, name) as run:
+            run.summary = summary = load_target(target)(settings, at_s)
     except JobError as error:
         log.error("job %s: failed after %.1f s: %s", name, time.monotonic() - started_s, error)
         raise typer.Exit(1) from None
     except Exception:
-        trace = _without_secrets(traceback.format_exc(), settings)
+        trace = without_secrets(traceback.format_exc(), settings)
         log.error("job %s: crashed after %.1f s\n%s", name, time.monotonic() - started_s, trace)
         raise typer.Exit(1) from None
     log.info("job %s: succeeded in %.1f s", name, time.monotonic() - started_s)

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from elfe_ems.device_types import TYPE_NAMES
 from elfe_ems.notices.collector import noun
 from elfe_ems.planner.savings import savings_sentences
 from elfe_ems.planner.scenario import DevicePlan, Plan, Savings, Scenario
-from elfe_ems.sim.community import TYPE_NAMES, Community, Device
+from elfe_ems.sim.community import Community, Device
 from elfe_ems.sources.coordination import MODE_PILOTED
 
 ISSUE_DEVICE = re.compile(r"device (\d+) \(")  # in the round's issues: "TAG device ID (kind): ..."

@@ -7,8 +7,9 @@ the history ends and the jobs run at ``R`` - 60 s (the power prediction's time),
 at ``R`` - 30 s, so its solver gets the time a scheduled round gets. The weather job needs
 the internet: the store's weather forecast is written from the weather model's temperatures
 instead (:mod:`elfe_ems.sim.profiles`: a seasonal model of Rennes, calibrated on its climate
-normals). The demo's time is now, or given (``--at``), or the current local time of day on a
-given day (``--date``), whose season sets the weather.
+normals), and recorded as a run of the weather job that says so (the Health page shows what
+the demo did, each step as the run of its job). The demo's time is now, or given (``--at``),
+or the current local time of day on a given day (``--date``), whose season sets the weather.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from elfe_ems.db.engine import engine_for
 from elfe_ems.demo.folder import DemoFiles, prepare_folder, write_config
 from elfe_ems.demo.report import write_report
 from elfe_ems.jobs.registry import job_named
+from elfe_ems.jobs.runs import recorded_run
 from elfe_ems.jobs.weather import store_forecast
 from elfe_ems.planner.scenario import Scenario, read_scenario
 from elfe_ems.round.job import RoundOutcome, round_start_after, run_round
@@ -155,13 +157,17 @@ def run_demo(options: DemoOptions, console: Console) -> DemoOutcome:
         summaries: dict[str, str] = {}
         for name in JOBS:
             steps.start(f"job {name}")
-            summaries[name] = job_named(name).load()(settings, jobs_at)
+            with recorded_run(settings, name) as run:
+                run.summary = summaries[name] = job_named(name).load()(settings, jobs_at)
             steps.advance(5)
         steps.start("weather forecast from the model")
-        summaries["weather"] = _store_weather(settings, round_start, jobs_at, tz)
+        with recorded_run(settings, "weather") as run:  # recorded as what it is: not fetched
+            run.summary = summaries["weather"] = _store_weather(settings, round_start, jobs_at, tz)
         steps.advance(2)
         steps.start(f"planning round (solver up to {ROUND_TIME_LIMIT_S:g} s)")
-        outcome = run_round(settings, round_at)
+        with recorded_run(settings, "round") as run:
+            outcome = run_round(settings, round_at)
+            run.summary = f"demo round: {outcome.rows_published} rows published"
         steps.advance(38)
         steps.start("report")
         scenario = read_scenario(outcome.scenario_path)

@@ -9,7 +9,9 @@ What a round still needs is never deleted, whatever the retention:
   know what the devices already did); only this EMS's own rows (its ``planning_method``);
 - the piloted devices' power per step and each device's latest plan
   (:mod:`elfe_ems.store.flexible`): those of the last :data:`ROUND_NEEDS_S` (the forecast adds
-  back the last 24 h, a plan counts over its 24 h).
+  back the last 24 h, a plan counts over its 24 h);
+- job runs (kept as the run log, ``plan_retention_days``): the latest success of every job
+  (its health check reads it).
 The run-conditions files (scenario and plan of each round) go by the round start in their
 names. Each table is cleaned in its own transaction: a failure leaves the others done.
 """
@@ -60,6 +62,19 @@ def _measurements(table: Table, item: str, time: str, cutoff_s: float) -> Delete
     return delete(table).where(table.c[time] < cutoff_s, table.c[time] != latest)
 
 
+def _job_runs(cutoff_s: float) -> Delete:
+    """Old runs, except the latest success of each job."""
+    table = tables.job_run
+    other = table.alias("other")
+    latest_success = (
+        select(func.max(other.c.started_at))
+        .where(other.c.job == table.c.job, other.c.status == "succeeded")
+        .scalar_subquery()
+    )
+    kept = and_(table.c.status == "succeeded", table.c.started_at == latest_success)
+    return delete(table).where(table.c.started_at < cutoff_s, ~kept)
+
+
 def _store_deletions(settings: Settings, now_s: float) -> dict[str, Delete]:
     def cutoff(days: float, floor_s: float = 0) -> float:
         return now_s - max(days * DAY_S, floor_s)
@@ -105,6 +120,7 @@ def _store_deletions(settings: Settings, now_s: float) -> dict[str, Delete]:
         "run log": _older(
             tables.run_log, "round_start", cutoff(settings.plan_retention_days, ROUND_NEEDS_S)
         ),
+        "job runs": _job_runs(cutoff(settings.plan_retention_days)),
     }
 
 

@@ -1,7 +1,7 @@
-"""The live probes of ``ems doctor``: the coordination database, the measurement source and
-the weather providers, contacted now. Only ``ems doctor`` runs them (the dashboard reads the
-stored facts of :mod:`elfe_ems.store.health`: it never reaches a source, nor spends the
-weather providers' quota)."""
+"""The live probes of ``ems doctor --live``: the coordination database, the measurement source
+and the weather providers, contacted now. Only ``ems doctor --live`` runs them (``ems doctor``
+and the dashboard read the stored facts of :mod:`elfe_ems.store.health`: they never reach a
+source, nor spend the weather providers' quota)."""
 
 from __future__ import annotations
 
@@ -86,14 +86,22 @@ def _weather_check(settings: Settings) -> Check:
     return Check("weather provider", "ok", f"{provider} answers ({len(points)} points)")
 
 
-def doctor_checks(settings: Settings, now_s: float | None = None) -> list[Check]:
-    """Every check of ``ems doctor``, in the order of its report: the sources, contacted
-    now, then the stored facts (:func:`~elfe_ems.store.health.stored_checks`)."""
-    now = time.time() if now_s is None else now_s
+def live_checks(settings: Settings) -> list[Check]:
+    """The sources, contacted now: the coordination database, the measurement source and its
+    items, the weather providers (one forecast: it spends a request of their quota)."""
     return [
         database_check(settings, "coordination", _coordination_probe),
         _measurements_check(settings),
         _items_check(settings),
         _weather_check(settings),
-        *stored_checks(settings, now),
     ]
+
+
+def doctor_checks(
+    settings: Settings, now_s: float | None = None, *, live: bool = False
+) -> list[Check]:
+    """Every check of ``ems doctor``, in the order of its report: with ``live``, the sources
+    contacted now (:func:`live_checks`); then the stored facts
+    (:func:`~elfe_ems.store.health.stored_checks`)."""
+    now = time.time() if now_s is None else now_s
+    return [*(live_checks(settings) if live else []), *stored_checks(settings, now)]

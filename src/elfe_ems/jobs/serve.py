@@ -3,7 +3,9 @@
 The scheduler (APScheduler 3, cron triggers in the configured time zone) only starts
 processes: each run is ``python -m elfe_ems job NAME``, so a job that crashes, leaks memory or
 hangs never takes the scheduler or another job down. A run still going after the job's
-``timeout_s`` is stopped (SIGTERM, then SIGKILL). A job never runs twice at once: a run due
+``timeout_s`` is stopped (SIGTERM, then SIGKILL). Each run records itself in the store
+(:mod:`elfe_ems.jobs.runs`); a run stopped by a signal cannot, so the server records it as
+failed. A job never runs twice at once: a run due
 while the previous one is still going is skipped with ``[WARN_IGNORED]``.
 
 SIGTERM or SIGINT stops the scheduler: no new run starts, running ones may finish within a
@@ -138,6 +140,7 @@ class Server:
 
         # the listeners below say what APScheduler would, one line per event, with the tags
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        self._settings = settings
         self._config = config
         self._grace_s = grace_s
         self._options = _log_options()
@@ -213,6 +216,7 @@ class Server:
             if self._stopping:
                 return
             started_s = time.monotonic()
+            started_at_s = time.time()
             try:
                 process: Process = subprocess.Popen(
                     job_command(job, self._config, self._options), start_new_session=True
@@ -240,6 +244,15 @@ class Server:
                 late,
             )
             self._changed.notify_all()
+        if code < 0:  # stopped by a signal: the run could not record itself
+            self._record_stopped(job, started_at_s, f"{_outcome(code)}{late}")
+
+    def _record_stopped(self, job: Job, started_at_s: float, reason: str) -> None:
+        # the store layer here, not at the top: `ems` imports this module at every start
+        from elfe_ems.jobs.runs import record  # noqa: PLC0415
+        from elfe_ems.store.job_runs import JobRun  # noqa: PLC0415
+
+        record(self._settings, JobRun(job.name, started_at_s, time.time(), "failed", reason))
 
     def _started(self, _event: SchedulerEvent) -> None:
         with self._changed:

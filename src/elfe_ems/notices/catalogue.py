@@ -138,6 +138,20 @@ class Notice(Enum):
         "fix the row in the user screens; the device is planned meanwhile",
         "row-repaired",
     )
+    ROW_UNREADABLE = Entry(
+        Tag.IGNORED,
+        "row not readable",
+        "write a value of the column's kind (a number, a boolean) in the coordination database; "
+        "the next round plans the device",
+        "row-not-readable",
+    )
+    TYPE_NOT_OF_TABLE = Entry(
+        Tag.IGNORED,
+        "type not of its table",
+        "set the device's equipement_pilote_ou_mesure_type_id to a type of the table of its row; "
+        "the next round plans it",
+        "type-not-of-its-table",
+    )
     LEFT_OUT = Entry(
         Tag.IGNORED,
         "left out of the round",

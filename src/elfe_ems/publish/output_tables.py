@@ -12,7 +12,8 @@ Rows written for a round (``first_valid_timestamp`` = the round start):
 - ``ems_run_info``: solver time, devices planned, and the lowest and highest hourly means of
   the after-placement curve with the start of their hour, upserted.
 
-Everything is one transaction: the daemon sees all rows of the round or none.
+Everything is one transaction: the daemon sees all rows of the round or none. Its first
+statement takes the publish lock (:mod:`elfe_ems.publish.lock`): publishes never interleave.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from sqlalchemy import Connection, delete, insert
 
 from elfe_ems.planner.scenario import Plan
+from elfe_ems.publish.lock import lock_publish
 from elfe_ems.store.tables import (
     DECISION_COUNT,
     ems_run_info,
@@ -104,6 +106,7 @@ def publish(
     """Write the round's rows (see the module docstring) in the connection's transaction;
     the number of ``result`` rows."""
     rows = result_rows(plan, planning_method)
+    lock_publish(connection)
     times = plan.round_start + plan.step_s * np.arange(plan.steps)
     surplus_before = -np.asarray(net_load_w)
     surplus_after = -np.asarray(plan.net_load_with_flexible_w)

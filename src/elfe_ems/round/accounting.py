@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from elfe_ems.logtags import Tag
 from elfe_ems.notices.collector import without_values
 from elfe_ems.planner.scenario import Plan
-from elfe_ems.round.inputs import BuiltDevices, DeviceRow
+from elfe_ems.round.inputs import QUIET_TAGS, BuiltDevices, DeviceRow
 from elfe_ems.sources.coordination import MODE_PILOTED, CoordinationRows, DeviceEntry
 
 TAG = re.compile(r"^\[WARN_[A-Z]+\]\s*")
-QUIET_TAGS = frozenset({Tag.IGNORED})
-"""Tags of a device left out with nothing wrong: e.g. a battery already full."""
 
 
 class Outcome(StrEnum):
@@ -134,8 +131,9 @@ def account(rows: CoordinationRows, built: BuiltDevices, plan: Plan) -> Accounti
                 accounts.append(DeviceAccount(device_id, Outcome.PLANNED))
         elif (left := built.left_out.get(device_id)) is not None:
             texts = tuple(repaired.get(device_id, ()))
-            problem = left.tag is not None and left.tag not in QUIET_TAGS
-            accounts.append(DeviceAccount(device_id, Outcome.LEFT_OUT, left.reason, texts, problem))
+            accounts.append(
+                DeviceAccount(device_id, Outcome.LEFT_OUT, left.reason, texts, left.problem)
+            )
         elif entry.mode != MODE_PILOTED:
             mode = "no mode" if entry.mode is None else f"mode {entry.mode}"
             accounts.append(DeviceAccount(device_id, Outcome.LEFT_OUT, f"not piloted ({mode})"))

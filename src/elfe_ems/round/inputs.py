@@ -113,13 +113,16 @@ from elfe_ems.planner.scenario import (
     WaterHeaterSpec,
 )
 from elfe_ems.publish.in_force import PlanHistory
+from elfe_ems.sources import coordination
 from elfe_ems.sources.coordination import (
+    TYPES_OF_TABLE,
     CoordinationRows,
     EvRow,
     MachineRow,
     PilotWireHeaterRow,
     Programme,
     ThermostaticHeaterRow,
+    UnreadableRow,
     WaterHeaterRow,
 )
 from elfe_ems.timegrid import DAY_S, Grid
@@ -168,6 +171,25 @@ class Measurements:
     outdoor_temp_c: Sequence[float] | None = None
 
 
+MAX_POWER_W = 36_000.0
+"""A device's power above this [W] is out of range: the largest home connection (36 kVA)."""
+
+MAX_BATTERY_WH = 250_000.0
+"""An EV battery above this [Wh] is out of range (cars sold hold at most about 200 kWh)."""
+
+QUIET_TAGS = frozenset({Tag.IGNORED})
+"""Tags of a device left out with nothing wrong: e.g. a battery already full."""
+
+KIND_OF_TABLE = {
+    coordination.machine.name: "machine",
+    coordination.ballon.name: "water_heater",
+    coordination.vehicule.name: "ev",
+    coordination.chauffage_asservi.name: "thermostatic_heater",
+    coordination.chauffage_non_asservi.name: "pilot_wire_heater",
+}
+"""The scenario device type of the rows of each coordination table (the others: "device")."""
+
+
 @dataclass(frozen=True)
 class Issue:
     """A device repaired or left out of the round, with its log tag."""
@@ -190,6 +212,7 @@ class LeftOut:
     kind: str  # the scenario device type
     tag: Tag | None
     reason: str
+    problem: bool  # left out for bad or missing data (not because nothing is to plan)
 
 
 @dataclass(frozen=True)
@@ -218,9 +241,13 @@ class _Notes:
         what = without_values(text) if what is None else what
         note(log, notice, self.kind, self.device_id, text, what=what)
 
-    def leave_out(self, tag: Tag | None, reason: str) -> None:
-        """The device is not planned this round (``tag`` None: nothing to plan now)."""
-        self.left_out = LeftOut(self.kind, tag, reason)
+    def leave_out(self, tag: Tag | None, reason: str, *, problem: bool | None = None) -> LeftOut:
+        """The device is not planned this round (``tag`` None: nothing to plan now); a problem
+        unless said otherwise when ``tag`` is not a quiet one."""
+        if problem is None:
+            problem = tag is not None and tag not in QUIET_TAGS
+        self.left_out = LeftOut(self.kind, tag, reason, problem)
+        return self.left_out
 
 
 def build_devices(
@@ -237,18 +264,30 @@ def build_devices(
     ``thermal_models`` maps a ``modele_thermique_id`` to ``(R [K/W], C [J/K])``.
     """
     builder = _Builder(grid, tz, history, measurements, thermal_models)
-    kinds: list[tuple[str, Sequence[DeviceRow], Callable[[Any, _Notes], AnyDeviceSpec | None]]] = [
-        ("machine", rows.machines, builder.machine),
-        ("water_heater", rows.water_heaters, builder.water_heater),
-        ("ev", rows.evs, builder.ev),
-        ("thermostatic_heater", rows.thermostatic_heaters, builder.thermostatic_heater),
-        ("pilot_wire_heater", rows.pilot_wire_heaters, builder.pilot_wire_heater),
+    kinds: list[
+        tuple[str, str, Sequence[DeviceRow], Callable[[Any, _Notes], AnyDeviceSpec | None]]
+    ] = [
+        ("machine", coordination.machine.name, rows.machines, builder.machine),
+        ("water_heater", coordination.ballon.name, rows.water_heaters, builder.water_heater),
+        ("ev", coordination.vehicule.name, rows.evs, builder.ev),
+        (
+            "thermostatic_heater",
+            coordination.chauffage_asservi.name,
+            rows.thermostatic_heaters,
+            builder.thermostatic_heater,
+        ),
+        (
+            "pilot_wire_heater",
+            coordination.chauffage_non_asservi.name,
+            rows.pilot_wire_heaters,
+            builder.pilot_wire_heater,
+        ),
     ]
     specs: list[AnyDeviceSpec] = []
     issues: list[Issue] = []
     left_out: dict[int, LeftOut] = {}
     described: dict[int, str] = {}
-    for kind, kind_rows, make in kinds:
+    for kind, table, kind_rows, make in kinds:
         for row in kind_rows:
             notes = _Notes(row.device_id, kind)
             if row.device_id in described:
@@ -259,16 +298,53 @@ def build_devices(
                 )
             else:
                 described[row.device_id] = f"{kind} row {row.row_id}"
-                spec = _build_one(make, row, notes)
+                spec = _build_one(make, row, notes) if _of_its_type(row, table, notes) else None
                 if spec is not None:
                     specs.append(spec)
                 else:
                     left_out[row.device_id] = notes.left_out or LeftOut(
-                        kind, None, "nothing to plan now"
+                        kind, None, "nothing to plan now", problem=False
                     )
             issues += notes.issues
+    for unreadable in rows.unreadable:
+        issues += _unreadable(unreadable, described, left_out)
     specs.sort(key=attrgetter("id"))
     return BuiltDevices(specs, issues, left_out)
+
+
+def _of_its_type(row: DeviceRow, table: str, notes: _Notes) -> bool:
+    """Whether the device's type is one of its row's table; else it is left out: the control
+    daemon applies a decision by the type published with it."""
+    types = TYPES_OF_TABLE[table]
+    if row.machine_type in types:
+        return True
+    shown = "NULL" if row.machine_type is None else str(row.machine_type)
+    expected = ", ".join(map(str, types))
+    notes.add(
+        Notice.TYPE_NOT_OF_TABLE, f"type {shown} is not a type of {table} ({expected}): ignored"
+    )
+    notes.leave_out(Tag.IGNORED, "type not of its table", problem=True)
+    return False
+
+
+def _unreadable(
+    row: UnreadableRow, described: Mapping[int, str], left_out: dict[int, LeftOut]
+) -> list[Issue]:
+    """The issue of a row that could not be read (one ``[WARN_IGNORED]``); its device, unless
+    another row of it was read, is left out, as a problem (its row must be fixed). A row whose
+    device id cannot be read has no device to account: it is logged under its table."""
+    column = row.reason.split(" is ", 1)[0]
+    if row.device_id is None:
+        note(
+            log, Notice.ROW_UNREADABLE, row.table, row.row_id, f"{row.reason}: ignored", what=column
+        )
+        return []
+    kind = KIND_OF_TABLE.get(row.table, "device")
+    notes = _Notes(row.device_id, kind)
+    notes.add(Notice.ROW_UNREADABLE, f"{row}: ignored", column)
+    if row.device_id not in described:
+        left_out[row.device_id] = notes.leave_out(Tag.IGNORED, "row not readable", problem=True)
+    return notes.issues
 
 
 def _build_one(
@@ -295,11 +371,12 @@ def _shown(value: float | None) -> str:
     return "NULL" if value is None else f"{value:g}"
 
 
-def _quantity(value: float | None, column: str) -> float:
-    """A value that must be a finite number >= 0 (power, capacity) or the device is skipped."""
+def _quantity(value: float | None, column: str, maximum: float = MAX_POWER_W) -> float:
+    """A value that must be a finite number in ``[0, maximum]`` (a power [W] by default, a
+    capacity) or the device is skipped."""
     if value is None:
         raise SkipDevice(Tag.DATABASE, f"{column} is NULL")
-    if not (math.isfinite(value) and value >= 0):
+    if not (math.isfinite(value) and 0 <= value <= maximum):
         raise SkipDevice(Tag.IMPOSSIBLE, f"{column} is {value:g}", f"{column} out of range")
     return value
 
@@ -498,7 +575,7 @@ class _Builder:
         if self._started_now(row.device_id, notes):
             return None
         power = _quantity(row.power_w, "puissance_de_charge")
-        capacity = _quantity(row.capacity_wh, "capacite_de_batterie")
+        capacity = _quantity(row.capacity_wh, "capacite_de_batterie", MAX_BATTERY_WH)
         soc = _percent(row.soc_pct, "pourcentage_charge_restant", 0.0, notes)
         target_column = "pourcentage_charge_finale_minimale_souhaitee"
         target = _percent(row.target_soc_pct, target_column, 100.0, notes)

@@ -16,6 +16,13 @@ passwords) before anything is published: the output database is written in a sin
 transaction, so the control daemon sees all rows of the round or none. Once the rows are
 published the round has run: a store that fails to record its success only gets a
 ``[WARN_DATABASE]`` warning (the run log then still says "running").
+
+One run per round (PostgreSQL; SQLite serialises writes itself): a round holds its output
+database's round lock (:mod:`elfe_ems.publish.lock`) from before it reads its inputs until
+its rows are committed, and publishes on the connection that holds it. A second run of the
+same round and planning method at the same time stands down at once with
+:class:`RoundStoodDownError` and one ``[WARN_IGNORED]`` line; it publishes nothing and leaves
+no row in the run log.
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, delete, insert, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
@@ -39,6 +47,7 @@ from elfe_ems.notices.collector import group_line, grouped
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
 from elfe_ems.planner.scenario import InputState, Plan, write_model
 from elfe_ems.publish.in_force import plan_history
+from elfe_ems.publish.lock import RoundBusyError, round_lock
 from elfe_ems.publish.output_tables import publish
 from elfe_ems.round.accounting import Accounting, Outcome, account
 from elfe_ems.round.assembly import RoundInputs, assemble_scenario
@@ -63,6 +72,10 @@ MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much solver time
 
 class RoundError(RuntimeError):
     """The round could not run (a database down or unusable); nothing was published."""
+
+
+class RoundStoodDownError(RoundError):
+    """Another run of the same round and method was running: this one did nothing."""
 
 
 class _DatabaseError(Exception):
@@ -130,15 +143,23 @@ def _run_round(settings: Settings, at_s: float, progress: Progress) -> RoundOutc
             with _on("store"):
                 run_id = _log_start(store, grid, settings.planning_method)
             try:
-                outcome = _plan_and_publish(
-                    settings,
-                    grid,
-                    solver_budget_s(settings.time_limit_s, grid.round_start, at_s),
-                    coordination,
-                    store,
-                    output,
-                    progress,
-                )
+                with ExitStack() as held:
+                    with _on("output"):
+                        publisher = held.enter_context(
+                            round_lock(output, settings.planning_method, grid.round_start)
+                        )
+                    outcome = _plan_and_publish(
+                        settings,
+                        grid,
+                        solver_budget_s(settings.time_limit_s, grid.round_start, at_s),
+                        coordination,
+                        store,
+                        output,
+                        publisher,
+                        progress,
+                    )
+            except RoundBusyError as busy:
+                _stand_down(store, run_id, grid, str(busy))
             except Exception as error:  # whatever it is, the run log says the round failed
                 _log_failure(store, run_id, redact(error_reason(error), *urls))
                 raise
@@ -157,10 +178,23 @@ def _run_round(settings: Settings, at_s: float, progress: Progress) -> RoundOutc
         raise RoundError(redact(error_reason(error), *urls)) from None
 
 
+def _stand_down(store: Engine, run_id: int, grid: Grid, reason: str) -> NoReturn:
+    """Say why this run does nothing, take its attempt back out of the run log (the other
+    run's row tells the round), and raise :class:`RoundStoodDownError`."""
+    message = f"round {grid.iso(grid.round_start)}: {reason}; this run stands down"
+    log.warning("[WARN_IGNORED] %s, nothing published", message)
+    with _on("store"), store.begin() as connection:
+        connection.execute(delete(run_log).where(run_log.c.id == run_id))
+    raise RoundStoodDownError(message)
+
+
 def job(settings: Settings, now_s: float) -> str:
-    """The round as a scheduled job (see :mod:`elfe_ems.jobs.registry`)."""
+    """The round as a scheduled job (see :mod:`elfe_ems.jobs.registry`); a run that stands
+    down for another run of its round has done its work (that run publishes)."""
     try:
         outcome = run_round(settings, now_s)
+    except RoundStoodDownError as stood_down:
+        return str(stood_down)
     except RoundError as error:
         raise JobError(f"round not run, nothing published: {error}") from None
     plan = outcome.plan
@@ -187,8 +221,11 @@ def _plan_and_publish(
     coordination: Engine,
     store: Engine,
     output: Engine,
+    publisher: Connection,
     progress: Progress,
 ) -> RoundOutcome:
+    """``publisher``: the output database's connection that holds the round lock, on which
+    the plan is published."""
     progress("reading inputs")
     inputs, ages, freshness = _read_inputs(settings, grid, coordination, store, output)
     scenario, built = assemble_scenario(inputs, grid, ZoneInfo(settings.timezone))
@@ -206,8 +243,8 @@ def _plan_and_publish(
     )
     write_model(plan, saved_plan_path(saved_scenario))
     progress("publishing")
-    with _on("output"), output.begin() as connection:
-        published = publish(connection, plan, scenario.net_load_w, settings.planning_method)
+    with _on("output"), publisher.begin():
+        published = publish(publisher, plan, scenario.net_load_w, settings.planning_method)
     log.info(
         "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s",
         grid.iso(grid.round_start),

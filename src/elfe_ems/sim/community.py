@@ -28,17 +28,18 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Engine, MetaData, insert
 
+from elfe_ems.device_types import (
+    EV,
+    PILOT_WIRE_HEATER,
+    THERMOSTATIC_HEATER,
+    TYPE_NAMES,
+    WASHING_MACHINE,
+    WATER_HEATER,
+)
 from elfe_ems.planner.scenario import PilotWireHeaterSpec, ThermostaticHeaterSpec
 from elfe_ems.round.inputs import FULL_REHEAT_WH_PER_L, KELVIN_DK
 from elfe_ems.sim.synthetic import (
     DEVICES_PER_HOME,
-    DISHWASHER,
-    DRYER,
-    EV,
-    PILOT_WIRE_HEATER,
-    THERMOSTATIC_HEATER,
-    WASHING_MACHINE,
-    WATER_HEATER,
     Programme,
     Weather,
     device_counts,
@@ -59,16 +60,6 @@ BALANCE_HOST_ID = 0
 TANK_VOLUMES_L = (100, 150, 200, 250, 300)
 THERMAL_MODEL_FIRST_ID = 100  # room models; the store's seeded house models are 0-2
 SIZING_NUDGE_K = 1e-3
-
-TYPE_NAMES = {
-    WASHING_MACHINE: "washing machine",
-    DISHWASHER: "dishwasher",
-    DRYER: "dryer",
-    WATER_HEATER: "water heater",
-    EV: "electric car",
-    THERMOSTATIC_HEATER: "thermostatic heater",
-    PILOT_WIRE_HEATER: "pilot-wire heater",
-}
 
 
 def power_item(device_id: int) -> int:

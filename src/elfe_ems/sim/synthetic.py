@@ -49,6 +49,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from elfe_ems.device_types import (
+    DISHWASHER,
+    DRYER,
+    EV,
+    PILOT_WIRE_HEATER,
+    THERMOSTATIC_HEATER,
+    WASHING_MACHINE,
+    WATER_HEATER,
+)
 from elfe_ems.planner.scenario import (
     AnyDeviceSpec,
     ComfortPeriod,
@@ -69,8 +78,6 @@ LOCAL_TZ = ZoneInfo("Europe/Paris")
 LONGITUDE_DEG = 2.35  # Paris: solar noon is about 11:51 UTC
 RENNES_LATITUDE_DEG, RENNES_LONGITUDE_DEG = 48.07, -1.73  # the weather of brittany_weather
 
-WASHING_MACHINE, DISHWASHER, DRYER = 111, 112, 113
-WATER_HEATER, PILOT_WIRE_HEATER, THERMOSTATIC_HEATER, EV = 131, 151, 155, 221
 
 DEVICES_PER_HOME = {
     "machine": 0.3,

@@ -8,6 +8,11 @@ each repair). Numbers are converted to ``int`` or ``float`` whatever their SQL t
 ``numeric``, ``double precision``); a non-finite value where the spec has an ``int`` reads as
 ``None``.
 
+A row with a value of the wrong kind (text where a number or a boolean belongs, which SQLite
+or a text column allows; a text that spells a number is read as that number) is left out of
+its kind and listed in :attr:`CoordinationRows.unreadable`, naming its column and value: one
+bad row never stops the reading of the others.
+
 Columns are read by name: the tables below declare only the columns this module reads, on a
 private :class:`~sqlalchemy.MetaData`, and nothing is reflected. Table names are unqualified,
 so the schema is the connection's search path (e.g. the URL option
@@ -19,11 +24,13 @@ local midnight, powers W, energies Wh, temperatures deci-kelvin (dK), percentage
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -42,8 +49,28 @@ from sqlalchemy import (
     true,
 )
 
+from elfe_ems.device_types import (
+    DISHWASHER,
+    DRYER,
+    EV,
+    PILOT_WIRE_HEATER,
+    THERMOSTATIC_HEATER,
+    WASHING_MACHINE,
+    WATER_HEATER,
+)
+
+log = logging.getLogger(__name__)
+
 MODE_PILOTED = 30
 """``equipement_pilote_ou_mesure_mode_id`` of a device the EMS plans."""
+
+SHOWN_CHARS = 40
+"""A stored value in a message is cut to this many characters."""
+
+BOOLEAN_TEXTS = {"t": True, "true": True, "1": True, "f": False, "false": False, "0": False}
+"""The texts read as a boolean, lower case."""
+
+_Row = TypeVar("_Row")
 
 COORDINATION = MetaData()
 """The coordination tables, reduced to the columns read here (not the full schema)."""
@@ -151,6 +178,16 @@ chauffage_non_asservi = Table(
     Column("pourcentage_eco_force", Float),
     *_programme_columns(),
 )
+
+
+TYPES_OF_TABLE = {
+    machine.name: (WASHING_MACHINE, DISHWASHER, DRYER),
+    ballon.name: (WATER_HEATER,),
+    vehicule.name: (EV,),
+    chauffage_asservi.name: (THERMOSTATIC_HEATER,),
+    chauffage_non_asservi.name: (PILOT_WIRE_HEATER,),
+}
+"""The device types a row of each piloted device's table may have."""
 
 
 # --- rows ----------------------------------------------------------------------------------
@@ -265,6 +302,19 @@ class DeviceEntry:
 
 
 @dataclass(frozen=True)
+class UnreadableRow:
+    """A row that cannot be read: a value of the wrong kind (text where a number belongs)."""
+
+    table: str
+    row_id: str  # as stored, shown (it may be the value that cannot be read)
+    device_id: int | None  # None when the row's device id cannot be read
+    reason: str  # which column, and its value
+
+    def __str__(self) -> str:
+        return f"{self.table} row {self.row_id}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class CoordinationRows:
     """Every piloted device of the coordination database, by kind, each kind by device id."""
 
@@ -274,6 +324,7 @@ class CoordinationRows:
     thermostatic_heaters: tuple[ThermostaticHeaterRow, ...] = ()
     pilot_wire_heaters: tuple[PilotWireHeaterRow, ...] = ()
     devices: tuple[DeviceEntry, ...] = ()  # every device of the database, in any mode
+    unreadable: tuple[UnreadableRow, ...] = ()  # rows left out: a value of the wrong kind
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -289,29 +340,54 @@ def read_coordination(bind: Connection | Engine) -> CoordinationRows:
     if isinstance(bind, Engine):
         with bind.connect() as connection:
             return read_coordination(connection)
+    unreadable: list[UnreadableRow] = []
+
+    def each(
+        table: Table, read: Callable[[RowMapping], _Row], query: Select[Any]
+    ) -> tuple[_Row, ...]:
+        return _each(_rows(bind, query), table, read, unreadable)
+
     return CoordinationRows(
-        machines=tuple(_machine(r) for r in _rows(bind, _machines_query())),
-        water_heaters=_water_heaters(bind),
-        evs=tuple(_ev(r) for r in _rows(bind, _piloted(vehicule))),
-        thermostatic_heaters=tuple(
-            _thermostatic(r) for r in _rows(bind, _piloted(chauffage_asservi))
+        machines=each(machine, _machine, _machines_query()),
+        water_heaters=_water_heaters(bind, unreadable),
+        evs=each(vehicule, _ev, _piloted(vehicule)),
+        thermostatic_heaters=each(chauffage_asservi, _thermostatic, _piloted(chauffage_asservi)),
+        pilot_wire_heaters=each(
+            chauffage_non_asservi, _pilot_wire, _piloted(chauffage_non_asservi)
         ),
-        pilot_wire_heaters=tuple(
-            _pilot_wire(r) for r in _rows(bind, _piloted(chauffage_non_asservi))
-        ),
-        devices=_devices(bind),
+        devices=_devices(bind, unreadable),
+        unreadable=tuple(unreadable),
     )
 
 
-def _devices(connection: Connection) -> tuple[DeviceEntry, ...]:
+def _devices(connection: Connection, unreadable: list[UnreadableRow]) -> tuple[DeviceEntry, ...]:
     query = select(
         equipement.c.id,
+        equipement.c.id.label("device_id"),
         equipement.c.equipement_pilote_ou_mesure_type_id,
         equipement.c.equipement_pilote_ou_mesure_mode_id,
     ).order_by(equipement.c.id)
-    return tuple(
-        DeviceEntry(int(r[0]), _int(r[1]), _int(r[2])) for r in connection.execute(query).all()
-    )
+    entries = []
+    for row in _rows(connection, query):
+        device_id = _device(row)
+        if device_id is None:
+            reason = f"id is {_shown(row['id'])}, not an id"
+            unreadable.append(UnreadableRow(equipement.name, _shown(row["id"]), None, reason))
+            continue
+        try:
+            type_id = _int(row, "equipement_pilote_ou_mesure_type_id")
+        except UnreadableValueError:
+            type_id = None  # a piloted device's row says it (its kind's reading fails on it)
+        try:
+            mode = _int(row, "equipement_pilote_ou_mesure_mode_id")
+        except UnreadableValueError as error:
+            # still counted: a device whose mode cannot be read is not planned
+            unreadable.append(
+                UnreadableRow(equipement.name, _shown(row["id"]), device_id, str(error))
+            )
+            mode = None
+        entries.append(DeviceEntry(device_id, type_id, mode))
+    return tuple(entries)
 
 
 def _rows(connection: Connection, query: Select[Any]) -> list[RowMapping]:
@@ -323,7 +399,7 @@ def _piloted(table: Table, *extra: Any) -> Select[Any]:
     return (
         select(
             equipement.c.id.label("device_id"),
-            equipement.c.equipement_pilote_ou_mesure_type_id.label("machine_type"),
+            equipement.c.equipement_pilote_ou_mesure_type_id,
             equipement.c.timestamp_derniere_mise_en_marche,
             *table.c,
             *extra,
@@ -341,7 +417,11 @@ def _machines_query() -> Select[Any]:
     ).outerjoin(machine_cycle, machine_cycle.c.id == cycle_id)
 
 
-def _water_heaters(connection: Connection) -> tuple[WaterHeaterRow, ...]:
+def _water_heaters(
+    connection: Connection, unreadable: list[UnreadableRow]
+) -> tuple[WaterHeaterRow, ...]:
+    """The tanks with their active windows; a tank with a window that cannot be read is
+    unreadable too (planned without it, it could heat at the wrong time)."""
     windows_query = (
         select(heures_creuses)
         .join(ballon, ballon.c.id == heures_creuses.c.equipement_pilote_ballon_ecs_id)
@@ -352,59 +432,71 @@ def _water_heaters(connection: Connection) -> tuple[WaterHeaterRow, ...]:
         )
         .order_by(heures_creuses.c.id)
     )
-    windows: defaultdict[int, list[OffPeakWindowRow]] = defaultdict(list)
+    windows: defaultdict[object, list[OffPeakWindowRow]] = defaultdict(list)
+    bad_windows: dict[object, str] = {}
     for row in _rows(connection, windows_query):
-        windows[row["equipement_pilote_ballon_ecs_id"]].append(
-            OffPeakWindowRow(row_id=row["id"], start_s=_int(row["debut"]), end_s=_int(row["fin"]))
-        )
-    return tuple(
-        WaterHeaterRow(
-            device_id=row["device_id"],
-            machine_type=_int(row["machine_type"]),
-            row_id=row["id"],
-            last_switched_on=_int(row["timestamp_derniere_mise_en_marche"]),
-            volume_l=_float(row["volume_ballon"]),
-            power_w=_float(row["puissance_chauffe"]),
-            power_item_id=_int(row["mesures_puissance_elec_id"]),
+        tank_id = row["equipement_pilote_ballon_ecs_id"]
+        try:
+            windows[tank_id].append(
+                OffPeakWindowRow(
+                    row_id=_identifier(row, "id"),
+                    start_s=_int(row, "debut"),
+                    end_s=_int(row, "fin"),
+                )
+            )
+        except UnreadableValueError as error:
+            bad_windows[tank_id] = f"{heures_creuses.name} row {_shown(row['id'])}: {error}"
+
+    def tank(row: RowMapping) -> WaterHeaterRow:
+        if row["id"] in bad_windows:
+            raise UnreadableValueError(bad_windows[row["id"]])
+        return WaterHeaterRow(
+            device_id=_identifier(row, "device_id"),
+            machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
+            row_id=_identifier(row, "id"),
+            last_switched_on=_int(row, "timestamp_derniere_mise_en_marche"),
+            volume_l=_float(row, "volume_ballon"),
+            power_w=_float(row, "puissance_chauffe"),
+            power_item_id=_int(row, "mesures_puissance_elec_id"),
             windows=tuple(windows[row["id"]]),
         )
-        for row in _rows(connection, _piloted(ballon))
-    )
+
+    return _each(_rows(connection, _piloted(ballon)), ballon, tank, unreadable)
 
 
 def _machine(row: RowMapping) -> MachineRow:
     return MachineRow(
-        device_id=row["device_id"],
-        machine_type=_int(row["machine_type"]),
-        row_id=row["id"],
-        wanted_end=_int(row["timestamp_de_fin_souhaite"]),
-        max_wait_s=_int(row["delai_attente_maximale_apres_fin"]),
-        cycle_id=_int(row["cycle_equipement_pilote_machine_generique_id"]),
-        cycle_name=row["cycle_nom"],
+        device_id=_identifier(row, "device_id"),
+        machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
+        row_id=_identifier(row, "id"),
+        wanted_end=_int(row, "timestamp_de_fin_souhaite"),
+        max_wait_s=_int(row, "delai_attente_maximale_apres_fin"),
+        cycle_id=_int(row, "cycle_equipement_pilote_machine_generique_id"),
+        cycle_name=None if row["cycle_nom"] is None else str(row["cycle_nom"]),
         cycle_found=row["cycle_row_id"] is not None,
-        power_item_id=_int(row["mesures_puissance_elec_id"]),
+        power_item_id=_int(row, "mesures_puissance_elec_id"),
     )
 
 
 def _ev(row: RowMapping) -> EvRow:
     return EvRow(
-        device_id=row["device_id"],
-        machine_type=_int(row["machine_type"]),
-        row_id=row["id"],
-        soc_pct=_float(row["pourcentage_charge_restant"]),
-        target_soc_pct=_float(row["pourcentage_charge_finale_minimale_souhaitee"]),
-        deadline=_int(row["timestamp_dispo_souhaitee"]),
-        power_w=_float(row["puissance_de_charge"]),
-        capacity_wh=_float(row["capacite_de_batterie"]),
+        device_id=_identifier(row, "device_id"),
+        machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
+        row_id=_identifier(row, "id"),
+        soc_pct=_float(row, "pourcentage_charge_restant"),
+        target_soc_pct=_float(row, "pourcentage_charge_finale_minimale_souhaitee"),
+        deadline=_int(row, "timestamp_dispo_souhaitee"),
+        power_w=_float(row, "puissance_de_charge"),
+        capacity_wh=_float(row, "capacite_de_batterie"),
     )
 
 
 def _programme(row: RowMapping) -> Programme:
     def period(name: str) -> ProgrammePeriod:
         return ProgrammePeriod(
-            active=row[f"prog_{name}_confort_actif"],
-            start_s=_int(row[f"prog_{name}_heure_debut"]),
-            end_s=_int(row[f"prog_{name}_heure_fin"]),
+            active=_bool(row, f"prog_{name}_confort_actif"),
+            start_s=_int(row, f"prog_{name}_heure_debut"),
+            end_s=_int(row, f"prog_{name}_heure_fin"),
         )
 
     return Programme(
@@ -415,41 +507,115 @@ def _programme(row: RowMapping) -> Programme:
 
 def _thermostatic(row: RowMapping) -> ThermostaticHeaterRow:
     return ThermostaticHeaterRow(
-        device_id=row["device_id"],
-        machine_type=_int(row["machine_type"]),
-        row_id=row["id"],
-        eco_dk=_float(row["temperature_eco"]),
-        comfort_dk=_float(row["temperature_confort"]),
-        half_band_dk=_float(row["delta_temp_maximale_temp_demandee"]),
-        power_w=_float(row["puissance"]),
-        thermal_model_id=_int(row["modele_thermique_id"]),
-        temperature_item_id=_int(row["mesure_temperature_id"]),
+        device_id=_identifier(row, "device_id"),
+        machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
+        row_id=_identifier(row, "id"),
+        eco_dk=_float(row, "temperature_eco"),
+        comfort_dk=_float(row, "temperature_confort"),
+        half_band_dk=_float(row, "delta_temp_maximale_temp_demandee"),
+        power_w=_float(row, "puissance"),
+        thermal_model_id=_int(row, "modele_thermique_id"),
+        temperature_item_id=_int(row, "mesure_temperature_id"),
         programme=_programme(row),
     )
 
 
 def _pilot_wire(row: RowMapping) -> PilotWireHeaterRow:
     return PilotWireHeaterRow(
-        device_id=row["device_id"],
-        machine_type=_int(row["machine_type"]),
-        row_id=row["id"],
-        eco_power_w=_float(row["puissance_moyenne_eco"]),
-        comfort_power_w=_float(row["puissance_moyenne_confort"]),
-        forced_eco_pct=_float(row["pourcentage_eco_force"]),
+        device_id=_identifier(row, "device_id"),
+        machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
+        row_id=_identifier(row, "id"),
+        eco_power_w=_float(row, "puissance_moyenne_eco"),
+        comfort_power_w=_float(row, "puissance_moyenne_confort"),
+        forced_eco_pct=_float(row, "pourcentage_eco_force"),
         programme=_programme(row),
     )
 
 
-def _float(value: int | float | Decimal | None) -> float | None:
+class UnreadableValueError(ValueError):
+    """A stored value of the wrong kind: text where a number or a boolean belongs (SQLite, or a
+    text column on a real database)."""
+
+
+def _shown(value: object) -> str:
+    """A stored value for a message, cut short (it may be any text)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _number(row: Mapping[Any, Any], column: str) -> float | int | Decimal | None:
+    """``row[column]`` as stored if it is a number (or NULL); a text that spells a number is
+    read as that number."""
+    value = row[column]
+    if value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise UnreadableValueError(f"{column} is {_shown(value)}, not a number")
+
+
+def _float(row: Mapping[Any, Any], column: str) -> float | None:
     """A stored number as a float (NaN and infinities kept: judged later)."""
+    value = _number(row, column)
     return None if value is None else float(value)
 
 
-def _int(value: int | float | Decimal | None) -> int | None:
-    """A stored number as an int (truncated); a non-finite float reads as ``None``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+def _int(row: Mapping[Any, Any], column: str) -> int | None:
+    """A stored number as an int (truncated); a non-finite number reads as ``None``."""
+    value = _number(row, column)
+    if value is None or not math.isfinite(value):
         return None
     return int(value)
+
+
+def _bool(row: Mapping[Any, Any], column: str) -> bool | None:
+    """A stored boolean: ``true``/``false``, 1/0 or their usual spellings as text."""
+    value = row[column]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXTS:
+        return BOOLEAN_TEXTS[value.strip().lower()]
+    raise UnreadableValueError(f"{column} is {_shown(value)}, not a boolean")
+
+
+def _identifier(row: Mapping[Any, Any], column: str) -> int:
+    """A row's or a device's id: an integer, never NULL."""
+    value = _int(row, column)
+    if value is None:
+        raise UnreadableValueError(f"{column} is {_shown(row[column])}, not an id")
+    return value
+
+
+def _each(
+    rows: Iterable[RowMapping],
+    table: Table,
+    read: Callable[[RowMapping], _Row],
+    unreadable: list[UnreadableRow],
+) -> tuple[_Row, ...]:
+    """``read`` of every row of ``table``; a row with a value of the wrong kind is left out
+    and added to ``unreadable``."""
+    kept: list[_Row] = []
+    for row in rows:
+        try:
+            kept.append(read(row))
+        except UnreadableValueError as error:
+            unreadable.append(
+                UnreadableRow(table.name, _shown(row["id"]), _device(row), str(error))
+            )
+    return tuple(kept)
+
+
+def _device(row: Mapping[Any, Any]) -> int | None:
+    """The device id of a row, None when it cannot be read."""
+    try:
+        return _identifier(row, "device_id")
+    except UnreadableValueError:
+        return None
 
 
 # --- measured items ------------------------------------------------------------------------
@@ -491,7 +657,13 @@ def read_measured_items(bind: Connection | Engine) -> MeasuredItems:
                 equipement.c.equipement_pilote_ou_mesure_mode_id.is_distinct_from(MODE_DISABLED),
             )
         )
-        return tuple(sorted(int(value) for value in bind.execute(query).scalars()))
+        ids = set()
+        for value in bind.execute(query).scalars():
+            try:
+                ids.add(_identifier({column: value}, column))
+            except UnreadableValueError as error:
+                log.warning("[WARN_IGNORED] %s: %s: not measured", table.name, error)
+        return tuple(sorted(ids))
 
     def without_item(table: Table, column: str) -> list[tuple[int, str]]:
         query = (
@@ -502,7 +674,8 @@ def read_measured_items(bind: Connection | Engine) -> MeasuredItems:
                 equipement.c.equipement_pilote_ou_mesure_mode_id == MODE_PILOTED,
             )
         )
-        return [(int(d), f"{table.name}.{column}") for d in bind.execute(query).scalars()]
+        devices = (_device({"device_id": d}) for d in bind.execute(query).scalars())
+        return [(d, f"{table.name}.{column}") for d in devices if d is not None]
 
     return MeasuredItems(
         machine_power=items(machine, "mesures_puissance_elec_id"),

@@ -10,6 +10,12 @@ An input older than its limit (the ``stale_*_s`` settings, :mod:`elfe_ems.store.
 stale: a failure, whatever else works (old data is never shown as new). The last round is a
 warning after :data:`ROUND_AGE_LIMITS_S`'s first limit, a failure after its second, and a
 failure when it planned on stale or missing inputs.
+
+Each scheduled job (``job_schedule``, :mod:`elfe_ems.store.job_runs`) has a check of its
+last success: a warning when it started more than :data:`JOB_LATE_PERIODS`'s first count of
+the job's periods ago, a failure after its second; a failure more recent than the last
+success is at least a warning and shows its error; a job that never ran is a warning (its
+input's own check fails when the data are missing), one that only failed is a failure.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, inspect, select
+from sqlalchemy import ColumnElement, Connection, Engine, Row, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
@@ -28,6 +34,7 @@ from elfe_ems.notices.hints import ems_command
 from elfe_ems.store import migrate, tables
 from elfe_ems.store.freshness import Freshness, State, age_text, limits_s
 from elfe_ems.store.inputs import newest_balance_end_s
+from elfe_ems.store.job_runs import JobRecord, job_records
 from elfe_ems.timegrid import HOUR_S, MINUTE_S
 
 Verdict = Literal["ok", "warning", "failed"]
@@ -41,6 +48,10 @@ FUTURE_TOLERANCE_S = 60
 
 GAP_WARNING = 0.01
 """A last round further than this from its lower bound is a warning."""
+
+JOB_LATE_PERIODS = (2, 8)
+"""A job whose last success started more than this many of its periods ago is a warning
+(the first), a failure (the second)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,33 @@ def _oldest_latest(
     return None if value is None else float(value)
 
 
+def newest_input_times(connection: Connection) -> dict[str, float | None]:
+    """The time [Unix s] of each stored input's newest data (None: none), by the names of
+    :func:`~elfe_ems.store.freshness.limits_s`; per item, the stalest item decides."""
+    return {
+        "balance measurements": newest_balance_end_s(connection),
+        "forecast": _newest(connection, tables.forecast.c.issue_time),
+        "weather": _newest(connection, tables.weather_forecast.c.fetched_at),
+        # per item: the stalest item decides
+        "room temperatures": _oldest_latest(
+            connection,
+            tables.room_temperature.c.temperature_item_id,
+            tables.room_temperature.c.measured_at,
+        ),
+        "water-heater energies": _oldest_latest(
+            connection,
+            tables.water_heater_energy.c.power_item_id,
+            tables.water_heater_energy.c.measured_at,
+        ),
+    }
+
+
+def last_round_row(connection: Connection) -> Row[Any] | None:
+    """The ``run_log`` row of the round that started last."""
+    log = tables.run_log
+    return connection.execute(select(log).order_by(log.c.started_at.desc()).limit(1)).first()
+
+
 def _input_checks(store: Engine, now_s: float, settings: Settings) -> list[Check]:
     limits = limits_s(settings)
     with store.connect() as connection:
@@ -116,31 +154,56 @@ def _input_checks(store: Engine, now_s: float, settings: Settings) -> list[Check
         if tables.forecast.name not in present:
             reason = f"store not created: run `{ems_command('db upgrade')}`"
             return [Check("store inputs", "failed", reason)]
-        newest = {
-            "balance measurements": newest_balance_end_s(connection),
-            "forecast": _newest(connection, tables.forecast.c.issue_time),
-            "weather": _newest(connection, tables.weather_forecast.c.fetched_at),
-            # per item: the stalest item decides
-            "room temperatures": _oldest_latest(
-                connection,
-                tables.room_temperature.c.temperature_item_id,
-                tables.room_temperature.c.measured_at,
-            ),
-            "water-heater energies": _oldest_latest(
-                connection,
-                tables.water_heater_energy.c.power_item_id,
-                tables.water_heater_energy.c.measured_at,
-            ),
-        }
+        newest = newest_input_times(connection)
         return [
             *(_age_check(name, newest[name], now_s, limit) for name, limit in limits.items()),
             _last_round(connection, now_s),
+            *_job_checks(connection, present, now_s),
         ]
 
 
+def _job_checks(connection: Connection, present: set[str], now_s: float) -> list[Check]:
+    if tables.job_schedule.name not in present:
+        reason = f"store not upgraded: run `{ems_command('db upgrade')}`"
+        return [Check("jobs", "failed", reason)]
+    records = job_records(connection)
+    if not records:
+        return [Check("jobs", "failed", "no job run recorded: are the jobs running?")]
+    return [job_check(record, now_s) for record in records]
+
+
+def job_check(record: JobRecord, now_s: float) -> Check:
+    """A scheduled job's check from its latest success and failure (module docstring)."""
+    name = f"job {record.job}"
+    success, failure = record.last_success, record.last_failure
+    failed = (
+        None
+        if failure is None or (success is not None and failure.started_at < success.started_at)
+        else f"last failure {age_text(max(now_s - failure.started_at, 0))} ago: {failure.detail}"
+    )
+    if success is None:
+        if failed is None:
+            return Check(name, "warning", "never run")
+        return Check(name, "failed", f"never succeeded; {failed}")
+    age_s = now_s - success.started_at
+    if age_s < -FUTURE_TOLERANCE_S:
+        return Check(
+            name, "warning", f"last success {age_text(-age_s)} in the future: is a clock wrong?"
+        )
+    warn_s, fail_s = (n * record.period_s for n in JOB_LATE_PERIODS)
+    verdict: Verdict = "ok" if age_s <= warn_s else "warning" if age_s <= fail_s else "failed"
+    detail = (
+        f"last success {age_text(max(age_s, 0))} ago (runs every {age_text(record.period_s)}): "
+        f"{success.detail}"
+    )
+    if failed is not None:
+        detail += f"; {failed}"
+        verdict = "warning" if verdict == "ok" else verdict
+    return Check(name, verdict, detail)
+
+
 def _last_round(connection: Connection, now_s: float) -> Check:
-    log = tables.run_log
-    row = connection.execute(select(log).order_by(log.c.started_at.desc()).limit(1)).first()
+    row = last_round_row(connection)
     if row is None:
         return Check("last round", "failed", "no round has run")
     age_s = now_s - float(row.started_at)

@@ -288,3 +288,31 @@ run_log = Table(
     Index(None, "round_start"),
 )
 """One row per attempt at a round (a re-run adds a row): what it used and what it gave."""
+
+JOB_RUN_STATUSES = ("succeeded", "failed")
+"""Values of ``job_run.status``."""
+
+job_run = Table(
+    "job_run",
+    STORE,
+    Column("id", Integer, primary_key=True),
+    Column("job", Text, nullable=False),  # its name in the registry (``ems job NAME``)
+    Column("started_at", Double, nullable=False),  # wall-clock Unix time [s], sub-second
+    Column("finished_at", Double, nullable=False),  # Unix time [s]
+    Column("status", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # the job's one-line summary, or why it failed
+    CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in JOB_RUN_STATUSES) + ")", name="status"
+    ),
+    Index(None, "job", "started_at"),
+)
+"""One row per finished run of a job (``ems job``, ``ems serve``, the demo's steps)."""
+
+job_schedule = Table(
+    "job_schedule",
+    STORE,
+    Column("job", Text, primary_key=True),
+    Column("period_s", Integer, nullable=False),  # longest time between two scheduled runs
+)
+"""The jobs of the registry as the last recorded run saw them: the dashboard, which does not
+import the jobs, checks each of them (also one that never ran) against its period."""

@@ -14,8 +14,9 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import RowMapping
 
 from elfe_ems.config import Settings
+from elfe_ems.device_types import TYPE_NAMES
 from elfe_ems.store.flexible import measured_balance_without_devices
-from elfe_ems.store.health import stored_checks
+from elfe_ems.store.health import ROUND_AGE_LIMITS_S, stored_checks
 from elfe_ems.timegrid import DAY_S
 from elfe_ems.web import queries
 from elfe_ems.web.databases import ReadOnlyDatabases
@@ -52,8 +53,14 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
 
     @router.get("/meta", tags=["dashboard"])
     def meta() -> Meta:
-        """The time zone and the planning method the pages show."""
-        return Meta(timezone=settings.timezone, planning_method=method)
+        """The time zone, the planning method, the age limits of the last round and the
+        device type names the pages show."""
+        return Meta(
+            timezone=settings.timezone,
+            planning_method=method,
+            round_age_limits_s=ROUND_AGE_LIMITS_S,
+            machine_type_names=TYPE_NAMES,
+        )
 
     @router.get("/plan/current", tags=["plans"])
     def current_plan() -> PlanView:
@@ -98,19 +105,21 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
             int | None, Query(description="End of the period [Unix s]; default: now.")
         ] = None,
     ) -> ForecastView:
-        """The measured balance of the period, the forecasts of it per horizon, and their
+        """The measured net load of the period, the forecasts of it per horizon, and their
         errors."""
         end_s = int(time.time()) if end is None else end
         start_s = end_s - round(days * DAY_S)
         with databases.reading("store") as store:
-            measured = measured_balance_without_devices(store, method, start_s, end_s)
+            balance = measured_balance_without_devices(store, method, start_s, end_s)
             forecasts = queries.forecasts_before_their_steps(store, start_s, end_s)
+        # the store keeps production - consumption: turned into net loads (import > 0)
+        measured = [(t, -w) for t, w in balance]
         return ForecastView(
             start=start_s,
             end=end_s,
             step_starts=[t for t, _ in measured],
-            measured_w=[p for _, p in measured],
-            horizons=score_forecasts(measured, forecasts),
+            measured_net_load_w=[w for _, w in measured],
+            horizons=score_forecasts(measured, [(t, i, -w) for t, i, w in forecasts]),
         )
 
     @router.get("/health", tags=["health"])

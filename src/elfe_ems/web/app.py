@@ -24,6 +24,7 @@ from elfe_ems.config import Settings
 from elfe_ems.web.access import Handler, required_token, token_guard
 from elfe_ems.web.api import api_router
 from elfe_ems.web.databases import DatabaseUnavailable, ReadOnlyDatabases
+from elfe_ems.web.monitoring import monitoring_router
 from elfe_ems.web.plans import PlanUnavailable
 
 STATIC = Path(__file__).parent / "static"
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(api_router(settings, databases))
+    app.include_router(monitoring_router(settings, databases))
     for path, (name, title) in PAGES.items():
         app.add_api_route(path, _page(name, title), methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

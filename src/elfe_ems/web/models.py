@@ -1,8 +1,9 @@
 """The JSON answers of the API, as pydantic models: they make its OpenAPI description.
 
 Times are Unix seconds UTC (the pages show them in the configured time zone), powers W,
-energies Wh. Balances are production - consumption, as in the output tables: positive is a
-surplus, negative is imported.
+energies Wh. Balances are net loads, consumption - production, as in the scenario and the
+reports: positive is imported, negative a surplus (the output and store tables keep
+production - consumption: the API turns their sign).
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ class Meta(BaseModel):
 
     timezone: str = Field(description="IANA time zone in which the pages show times.")
     planning_method: str = Field(description="The planning method whose rounds are shown.")
+    round_age_limits_s: tuple[int, int] = Field(
+        description="A last round older than the first [s] is a warning, than the second a "
+        "failure (the limits of the health checks)."
+    )
+    machine_type_names: dict[int, str] = Field(
+        description="Name of each known device type code (`machine_type`)."
+    )
 
 
 class DeviceCounts(BaseModel):
@@ -76,10 +84,13 @@ class RoundSummary(BaseModel):
 
 
 class BalanceCurves(BaseModel):
-    """Production - consumption per step of the plan [W], null where unknown."""
+    """Net load, consumption - production, per step of the plan [W] (positive: imported),
+    null where unknown."""
 
-    before_w: list[float | None] = Field(description="Before placing the flexible devices.")
-    after_w: list[float | None] = Field(description="After placing them.")
+    net_load_before_w: list[float | None] = Field(
+        description="Before placing the flexible devices."
+    )
+    net_load_after_w: list[float | None] = Field(description="After placing them.")
     source: Literal["published", "saved files"] = Field(
         description="The output tables (what the control daemon reads) or the round's "
         "scenario and plan files (an older round, whose published steps later rounds rewrote)."
@@ -104,9 +115,13 @@ class HorizonScore(BaseModel):
     """Forecasts issued at least ``horizon_h`` hours before their step, against measurements."""
 
     horizon_h: float = Field(description="0: the latest forecast issued before the step.")
-    forecast_w: list[float | None] = Field(description="Per measured step; null: none issued.")
+    forecast_net_load_w: list[float | None] = Field(
+        description="Forecast net load per measured step [W]; null: none issued."
+    )
     mae_w: float | None = Field(description="Mean absolute error over the steps forecast [W].")
-    bias_w: float | None = Field(description="Mean of forecast - measured [W].")
+    bias_w: float | None = Field(
+        description="Mean of forecast - measured net load [W]: positive forecasts more import."
+    )
     steps_scored: int
 
 
@@ -116,9 +131,9 @@ class ForecastView(BaseModel):
     start: int = Field(description="Start of the period [Unix s].")
     end: int = Field(description="End of the period [Unix s], exclusive.")
     step_starts: list[int] = Field(description="The measured steps [Unix s].")
-    measured_w: list[float] = Field(
-        description="Measured production - consumption [W] plus the piloted devices' power in "
-        "the plans in force: the balance without them, which the forecasts forecast."
+    measured_net_load_w: list[float] = Field(
+        description="Measured consumption - production [W] less the piloted devices' power in "
+        "the plans in force: the net load without them, which the forecasts forecast."
     )
     horizons: list[HorizonScore]
 

@@ -70,33 +70,35 @@ def load_plan(row: RowMapping, run_conditions_dir: Path) -> Plan:
         raise PlanUnavailable(f"round {row['id']}: {error}") from None
 
 
-def _surplus(net_load_w: list[float]) -> list[float | None]:
-    """Production - consumption from a net load (consumption - production) [W]."""
-    return [-value for value in net_load_w]
-
-
 def saved_curves(row: RowMapping, plan: Plan, run_conditions_dir: Path) -> BalanceCurves:
-    """The balance before and after placing, from the round's scenario and plan files (the
+    """The net load before and after placing, from the round's scenario and plan files (the
     scenario missing or unreadable: no before curve, with a warning)."""
     scenario = _scenario_file(row, run_conditions_dir)
     before: list[float | None] = [None] * plan.steps
     try:
-        before = _surplus(read_scenario(scenario).net_load_w) if scenario else before
+        before = list(read_scenario(scenario).net_load_w) if scenario else before
     except ScenarioError as error:
         log.warning("%s round %s: no balance before placing: %s", Tag.IGNORED, row["id"], error)
     return BalanceCurves(
-        before_w=before, after_w=_surplus(plan.net_load_with_flexible_w), source="saved files"
+        net_load_before_w=before,
+        net_load_after_w=list(plan.net_load_with_flexible_w),
+        source="saved files",
     )
 
 
 def published_curves(
     plan: Plan, before_w: Mapping[int, float], after_w: Mapping[int, float]
 ) -> BalanceCurves:
-    """The published balance of the plan's steps, by step start (null where none is)."""
+    """The net load of the plan's steps from their published balances (production -
+    consumption [W] by step start), null where none is."""
     times = [plan.round_start + k * plan.step_s for k in range(plan.steps)]
+
+    def net_load(balance_w: Mapping[int, float]) -> list[float | None]:
+        return [None if t not in balance_w else -balance_w[t] for t in times]
+
     return BalanceCurves(
-        before_w=[before_w.get(t) for t in times],
-        after_w=[after_w.get(t) for t in times],
+        net_load_before_w=net_load(before_w),
+        net_load_after_w=net_load(after_w),
         source="published",
     )
 

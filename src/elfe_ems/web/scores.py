@@ -1,4 +1,4 @@
-"""Forecasts against the measured balance, per horizon.
+"""Forecasts against the measured net load (consumption - production), per horizon.
 
 For a horizon of ``h`` hours, each measured step is compared with the latest forecast of it
 issued at least ``h`` hours before the step starts (``h = 0``: the latest issued before the
@@ -34,7 +34,7 @@ def score_horizon(measured: pd.DataFrame, issued: pd.DataFrame, horizon_h: float
     error = (matched["power_w"] - matched["measured_w"]).dropna()
     return HorizonScore(
         horizon_h=horizon_h,
-        forecast_w=[None if pd.isna(v) else float(v) for v in matched["power_w"]],
+        forecast_net_load_w=[None if pd.isna(v) else float(v) for v in matched["power_w"]],
         mae_w=float(error.abs().mean()) if len(error) else None,
         bias_w=float(error.mean()) if len(error) else None,
         steps_scored=len(error),
@@ -46,8 +46,8 @@ def score_forecasts(
     forecasts: Sequence[tuple[int, int, float]],
     horizons_h: Sequence[float] = HORIZONS_H,
 ) -> list[HorizonScore]:
-    """Each horizon's forecasts of the ``measured`` steps (step start, W, in time order) and
-    their errors; ``forecasts``: (target time, issue time, W) rows."""
+    """Each horizon's forecasts of the ``measured`` steps (step start, net load W, in time
+    order) and their errors; ``forecasts``: (target time, issue time, net load W) rows."""
     steps = pd.DataFrame(measured, columns=["target_time", "measured_w"]).astype(
         {"target_time": "int64", "measured_w": "float64"}
     )

@@ -141,7 +141,7 @@ def test_missing_item_ids_are_configuration_errors_in_doctor(env: JobsEnv, zabbi
         http_timeout_s=1.0,
     )
 
-    checks = {c.name: c for c in doctor_checks(settings, NOW)}
+    checks = {c.name: c for c in doctor_checks(settings, NOW, live=True)}
 
     items = checks["measured items"]
     assert items.verdict == "failed"

@@ -1,12 +1,17 @@
-// What every page of the dashboard shares: fetching the API, showing its errors, formatting
-// times (in the configured time zone) and quantities, and drawing uPlot charts. Every chart
-// is kept in window.emsCharts by name (the browser tests count its series there).
+// What every page of the dashboard shares: fetching the API, showing its errors, refreshing
+// the page every minute with the time of the last round and a banner when it is late or the
+// API cannot be reached, formatting times (in the configured time zone) and quantities, and
+// drawing uPlot charts. Every chart is kept in window.emsCharts by name (the browser tests
+// count its series there).
 "use strict";
 
 window.emsCharts = {};
 
 const ems = (() => {
+  const REFRESH_S = 60;
+  const HOUR_S = 3600;
   let zone = "UTC";
+  let refresh = async () => {};
 
   class ApiError extends Error {
     constructor(status, detail) {
@@ -42,8 +47,55 @@ const ems = (() => {
     box.hidden = false;
   }
 
-  // Run the page's render(meta) once the configuration is known; body[data-state] tells
-  // when the page is done ("ready") or failed ("error").
+  function banner(text, level) {
+    const box = document.getElementById("round-banner");
+    box.hidden = !text;
+    box.textContent = text || "";
+    box.className = `banner ${level || ""}`;
+  }
+
+  // The last round's time and age, and a banner past the health checks' limits.
+  function roundStatus(meta, latest) {
+    const status = document.getElementById("round-status");
+    if (!latest) {
+      status.textContent = "No round has run yet.";
+      banner("No round has run yet: there is no plan in force.", "failed");
+      return;
+    }
+    status.textContent = `Last round: ${format.zoned(latest.started_at)} `
+      + `(${format.age(latest.started_at)}), ${latest.status}.`;
+    const ageS = Date.now() / 1000 - latest.started_at;
+    const [warnS, failS] = meta.round_age_limits_s;
+    const late = ageS > failS ? "failed" : ageS > warnS ? "warning" : null;
+    banner(late && `The last round ran ${format.duration(ageS)} ago, more than `
+      + `${format.duration(late === "failed" ? failS : warnS)}: plans are not renewed. `
+      + "See the Health page and ems doctor.", late);
+  }
+
+  // Draw the page, then the last round; a network failure keeps what is shown and says
+  // since when it dates. The scroll position survives the redraw.
+  async function cycle(meta, render, shown) {
+    const scroll = [window.scrollX, window.scrollY];
+    try {
+      await render(meta);
+      const [latest] = await getJson("/api/rounds?limit=1");
+      shown.at = Date.now() / 1000;
+      document.getElementById("error").hidden = true;
+      roundStatus(meta, latest);
+      document.body.dataset.state = "ready";
+    } catch (error) {
+      if (error instanceof ApiError) showError(error);
+      else banner(shown.at == null ? "The dashboard's API cannot be reached."
+        : `The dashboard's API cannot be reached: the data shown are from `
+          + `${format.zoned(shown.at)} and may be stale.`, "failed");
+      document.body.dataset.state = "error";
+    }
+    window.scrollTo(...scroll);
+  }
+
+  // Run the page's render(meta) once the configuration is known, then every REFRESH_S;
+  // body[data-state] tells when the page is done ("ready") or failed ("error"). render keeps
+  // the user's choices (filters, search, page) itself.
   async function start(render) {
     for (const link of document.querySelectorAll("header nav a")) {
       const here = link.getAttribute("href");
@@ -51,17 +103,22 @@ const ems = (() => {
         here === "/" ? location.pathname === "/" : location.pathname.startsWith(here);
       link.classList.toggle("active", active);
     }
+    let meta;
     try {
-      const meta = await getJson("/api/meta");
-      zone = meta.timezone;
-      document.getElementById("context").textContent =
-        `${meta.planning_method} · times in ${meta.timezone}`;
-      await render(meta);
-      document.body.dataset.state = "ready";
+      meta = await getJson("/api/meta");
     } catch (error) {
-      showError(error);
+      if (error instanceof ApiError) showError(error);
+      else banner("The dashboard's API cannot be reached.", "failed");
       document.body.dataset.state = "error";
+      return;
     }
+    zone = meta.timezone;
+    document.getElementById("context").textContent =
+      `${meta.planning_method} · times in ${meta.timezone}`;
+    const shown = { at: null };
+    refresh = () => cycle(meta, render, shown);
+    await refresh();
+    window.setInterval(() => refresh(), REFRESH_S * 1000);
   }
 
   function formatter(options) {
@@ -76,6 +133,10 @@ const ems = (() => {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
     second: "2-digit",
   });
+  const zoned = formatter({
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
 
   const number = (value, digits) =>
     value.toLocaleString("en-GB", { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -85,6 +146,7 @@ const ems = (() => {
     clock: (s) => (s == null ? "—" : clock().format(new Date(s * 1000))),
     day: (s) => (s == null ? "—" : date().format(new Date(s * 1000))),
     full: (s) => (s == null ? "—" : full().format(new Date(s * 1000))),
+    zoned: (s) => (s == null ? "—" : zoned().format(new Date(s * 1000))),
     kw: (w) => (w == null ? "—" : `${number(w / 1000, 2)} kW`),
     w: (w) => (w == null ? "—" : `${number(w, 0)} W`),
     kwh: (wh) => (wh == null ? "—" : `${number(wh / 1000, 2)} kWh`),
@@ -123,17 +185,43 @@ const ems = (() => {
     target.replaceChildren(head, body);
   }
 
+  // Scales sized to the data: one point gets an hour around it and a value a tenth of its
+  // size (uPlot would span 1000 days or nothing); no data at all, the last hour and 0 to 1.
+  // The time range is taken from the data: uPlot widens a single time itself before asking.
+  function timeRange(u) {
+    const times = u.data[0];
+    if (!times.length) {
+      const now = Date.now() / 1000;
+      return [now - HOUR_S, now];
+    }
+    const [min, max] = [times[0], times[times.length - 1]];
+    return min === max ? [min - HOUR_S, max + HOUR_S] : [min, max];
+  }
+  function valueRange(_u, min, max) {
+    if (min == null || max == null) return [0, 1];
+    if (min === max) {
+      const pad = Math.max(1, Math.abs(min) / 10);
+      return [min - pad, max + pad];
+    }
+    return uPlot.rangeNum(min, max, 0.1, true);
+  }
+
+  // The width a chart may take in its container (the page never scrolls sideways).
+  const widthIn = (container) => Math.max(200, container.clientWidth);
+
   // A chart named `name` in `container` (any previous one of that name is replaced), as wide
-  // as its container, with times on x in the configured time zone.
+  // as its container, with times on x in the configured time zone and scales sized to the
+  // data (options.scales may size them otherwise).
   function chart(name, container, options, data) {
     if (window.emsCharts[name]) window.emsCharts[name].destroy();
-    const width = Math.max(320, container.clientWidth);
     const plot = new uPlot(
       {
-        width,
+        width: widthIn(container),
         height: 300,
         tzDate: (s) => uPlot.tzDate(new Date(s * 1000), zone),
         ...options,
+        scales: { x: { time: true, range: timeRange }, y: { range: valueRange },
+          ...options.scales },
       },
       data,
       container,
@@ -144,8 +232,7 @@ const ems = (() => {
 
   window.addEventListener("resize", () => {
     for (const plot of Object.values(window.emsCharts)) {
-      const width = Math.max(320, plot.root.parentElement.clientWidth);
-      plot.setSize({ width, height: plot.height });
+      plot.setSize({ width: widthIn(plot.root.parentElement), height: plot.height });
     }
   });
 
@@ -164,6 +251,7 @@ const ems = (() => {
   const kwAxis = (label) => ({
     label,
     size: 60,
+    labelSize: 20,
     values: (_u, ticks) => {
       const spacing = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) / 1000 : 1;
       const digits = Math.min(3, Math.max(0, Math.ceil(-Math.log10(spacing))));
@@ -180,7 +268,7 @@ const ems = (() => {
   const extended = (values) => [...values, values[values.length - 1]];
 
   return {
-    ApiError, getJson, start, showError, format, el, table, chart, timeSeries, timeAxis, kwAxis,
-    stepped, stepTimes, extended,
+    ApiError, getJson, start, refresh: () => refresh(), showError, format, el, table, chart,
+    timeSeries, timeAxis, kwAxis, stepped, stepTimes, extended,
   };
 })();

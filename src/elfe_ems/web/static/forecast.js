@@ -1,21 +1,19 @@
-// The forecast page: the measured balance and its forecasts per horizon, their errors and
+// The forecast page: the measured net load and its forecasts per horizon, their errors and
 // scores. The period is chosen with the selector; /forecast?end=UNIX_S shows an older one.
 "use strict";
 
 const HORIZON_COLOURS = ["#16a34a", "#2563eb", "#ea580c", "#9333ea", "#0891b2"];
 const horizonLabel = (h) => (h === 0 ? "Latest before the step" : `${h} h ahead`);
 
+const select = document.getElementById("days");
+const params = new URLSearchParams(location.search);
+if (params.has("days")) select.value = params.get("days");
+select.addEventListener("change", () => ems.refresh());
+
 ems.start(async () => {
-  const select = document.getElementById("days");
-  const params = new URLSearchParams(location.search);
-  if (params.has("days")) select.value = params.get("days");
-  const load = async () => {
-    const query = new URLSearchParams({ days: select.value });
-    if (params.has("end")) query.set("end", params.get("end"));
-    draw(await ems.getJson(`/api/forecast?${query}`));
-  };
-  select.addEventListener("change", () => load().catch(ems.showError));
-  await load();
+  const query = new URLSearchParams({ days: select.value });
+  if (params.has("end")) query.set("end", params.get("end"));
+  draw(await ems.getJson(`/api/forecast?${query}`));
 });
 
 function draw(view) {
@@ -28,14 +26,14 @@ function draw(view) {
   ems.chart("forecast", document.getElementById("forecast-chart"), {
     series: [
       ems.timeSeries,
-      { label: "Measured", stroke: "#0f172a", width: 2, value, paths: ems.stepped() },
+      { label: "Measured net load", stroke: "#0f172a", width: 2, value, paths: ems.stepped() },
       ...horizons.map((h) => ({ label: horizonLabel(h.horizon_h), stroke: h.colour, width: 1.2,
         value, paths: ems.stepped() })),
     ],
-    axes: [ems.timeAxis, ems.kwAxis("kW")],
-  }, [x, view.measured_w, ...horizons.map((h) => h.forecast_w)]);
-  const errors = horizons.map((h) =>
-    h.forecast_w.map((w, k) => (w == null ? null : w - view.measured_w[k])));
+    axes: [ems.timeAxis, ems.kwAxis("kW, above 0 imported")],
+  }, [x, view.measured_net_load_w, ...horizons.map((h) => h.forecast_net_load_w)]);
+  const errors = horizons.map((h) => h.forecast_net_load_w.map((w, k) =>
+    (w == null ? null : w - view.measured_net_load_w[k])));
   ems.chart("errors", document.getElementById("error-chart"), {
     height: 220,
     series: [
@@ -43,7 +41,7 @@ function draw(view) {
       ...horizons.map((h) => ({ label: horizonLabel(h.horizon_h), stroke: h.colour,
         width: 1.2, value, paths: ems.stepped() })),
     ],
-    axes: [ems.timeAxis, ems.kwAxis("kW")],
+    axes: [ems.timeAxis, ems.kwAxis("kW, above 0: more import")],
   }, [x, ...errors]);
   const rows = horizons.map((h) => ems.el("tr", {},
     ems.el("td", {}, ems.el("span", { class: "swatch", style: `background:${h.colour}` }),

@@ -7,18 +7,16 @@ const VERDICT_TEXT = {
   failed: "Some checks failed: the EMS cannot do all its work.",
 };
 
+const button = document.getElementById("recheck");
+button.addEventListener("click", () => ems.refresh());
+
 ems.start(async () => {
-  const button = document.getElementById("recheck");
-  const check = async () => {
-    button.disabled = true;
-    try {
-      draw(await ems.getJson("/api/health"));
-    } finally {
-      button.disabled = false;
-    }
-  };
-  button.addEventListener("click", () => check().catch(ems.showError));
-  await check();
+  button.disabled = true;
+  try {
+    draw(await ems.getJson("/api/health"));
+  } finally {
+    button.disabled = false;
+  }
 });
 
 function draw(view) {

@@ -1,5 +1,6 @@
-// The plan page: the current plan (/) or a round's plan (/rounds/ID). A summary, the balance
-// before and after placing, one lane per device (filtered by type), the devices' table.
+// The plan page: the current plan (/) or a round's plan (/rounds/ID). A summary, the net load
+// before and after placing, one lane per device and the devices' table, both filtered by
+// type, search and warnings, a page of devices at a time.
 "use strict";
 
 const TYPE_COLOURS = {
@@ -17,9 +18,40 @@ const TYPE_NAMES = {
   thermostatic_heater: "Thermostatic heaters",
 };
 const colour = (type) => TYPE_COLOURS[type] || "#64748b";
+const typeName = (type) => TYPE_NAMES[type] || type;
 const LANE_FILL = 0.8; // share of a lane a device at its peak power fills
+const PAGE_SIZE = 25; // devices per page of lanes and table (?per_page=N changes it)
 
-ems.start(async () => {
+// What the user chose: kept across the minute's refreshes, and in the URL (?q=&page=).
+const query = new URLSearchParams(location.search);
+const choice = {
+  hidden: new Set(),  // device types unchecked
+  search: query.get("q") || "",
+  page: Math.max(0, Number(query.get("page") || 1) - 1),
+  perPage: Math.max(1, Number(query.get("per_page")) || PAGE_SIZE),
+};
+let current = null;  // the plan shown and the meta: what a choice redraws
+
+const searchBox = document.getElementById("device-search");
+const warnedOnly = document.getElementById("warned-only");
+searchBox.value = choice.search;
+searchBox.addEventListener("input", () => {
+  choice.search = searchBox.value;
+  choice.page = 0;
+  redraw();
+});
+warnedOnly.addEventListener("change", () => {
+  choice.page = 0;
+  redraw();
+});
+for (const [id, step] of [["page-previous", -1], ["page-next", 1]]) {
+  document.getElementById(id).addEventListener("click", () => {
+    choice.page += step;
+    redraw();
+  });
+}
+
+ems.start(async (meta) => {
   const match = location.pathname.match(/^\/rounds\/(\d+)$/);
   const plan = await ems.getJson(match ? `/api/rounds/${match[1]}/plan` : "/api/plan/current");
   document.getElementById("title").textContent = match
@@ -28,17 +60,48 @@ ems.start(async () => {
   summary(plan);
   balanceChart(plan, times);
   const devices = [...plan.devices].sort((a, b) => a.type.localeCompare(b.type) || a.id - b.id);
-  const shown = new Set(devices.map((d) => d.type));
-  const warnedOnly = document.getElementById("warned-only");
-  const redraw = () => {
-    const selected = devices.filter((d) => shown.has(d.type));
-    devicesChart(plan, times, selected);
-    devicesTable(plan, selected.filter((d) => !warnedOnly.checked || d.warnings.length));
-  };
-  typeFilter(devices, shown, redraw);
-  warnedOnly.addEventListener("change", redraw);
+  current = { plan, meta, times, devices };
+  typeFilter(devices);
   redraw();
 });
+
+// "111" → "washing machine (111)"; a code the API does not name → "type 221 (unknown)".
+function machineTypeName(meta, code) {
+  if (code == null) return "—";
+  const name = meta.machine_type_names[code];
+  return name ? `${name} (${code})` : `type ${code} (unknown)`;
+}
+
+function matches(device, meta, words) {
+  const text = `#${device.id} ${device.type} ${typeName(device.type)} `
+    + machineTypeName(meta, device.machine_type);
+  return words.every((word) => text.toLowerCase().includes(word));
+}
+
+function redraw() {
+  if (!current) return;
+  const { plan, meta, times, devices } = current;
+  const words = choice.search.toLowerCase().split(/\s+/).filter(Boolean);
+  const selected = devices.filter((d) => !choice.hidden.has(d.type)
+    && (!warnedOnly.checked || d.warnings.length) && matches(d, meta, words));
+  const pages = Math.max(1, Math.ceil(selected.length / choice.perPage));
+  choice.page = Math.min(Math.max(0, choice.page), pages - 1);
+  const first = choice.page * choice.perPage;
+  const shown = selected.slice(first, first + choice.perPage);
+  document.getElementById("page-text").textContent = selected.length
+    ? `Devices ${first + 1}–${first + shown.length} of ${selected.length} `
+      + `(page ${choice.page + 1} of ${pages})` : `No device of ${devices.length} matches.`;
+  document.getElementById("page-previous").disabled = choice.page === 0;
+  document.getElementById("page-next").disabled = choice.page >= pages - 1;
+  const url = new URLSearchParams(location.search);
+  for (const [key, value, unset] of [["q", choice.search, ""], ["page", choice.page + 1, 1]]) {
+    if (value === unset) url.delete(key); else url.set(key, value);
+  }
+  const search = url.toString();
+  history.replaceState(null, "", `${location.pathname}${search ? `?${search}` : ""}`);
+  devicesChart(plan, times, shown);
+  devicesTable(plan, meta, shown);
+}
 
 function card(label, value, detail) {
   return ems.el("div", { class: "card" },
@@ -78,7 +141,7 @@ function savings(round) {
     ...round.savings_text.map((line) => ems.el("li", {}, line)));
   const kh = (x) => (x == null ? "" : `${x.toFixed(2)} K·h`);
   const rows = round.savings.by_type.map((t) => ems.el("tr", {},
-    ems.el("td", {}, TYPE_NAMES[t.type] || t.type),
+    ems.el("td", {}, typeName(t.type)),
     ems.el("td", { class: "num" }, t.devices),
     ...[t.shifted_wh, t.not_used_wh, t.import_avoided_wh, t.energy_wh, t.energy_asap_wh]
       .map((wh) => ems.el("td", { class: "num" }, f.kwh(wh))),
@@ -157,28 +220,33 @@ function balanceChart(plan, times) {
   ems.chart("balance", document.getElementById("balance-chart"), {
     series: [
       ems.timeSeries,
-      { label: "Before placing the devices", stroke: "#64748b", width: 1.5, dash: [6, 4],
-        paths: ems.stepped(), value },
+      { label: "Net load before placing the devices", stroke: "#64748b", width: 1.5,
+        dash: [6, 4], paths: ems.stepped(), value },
       { label: "After placing them", stroke: "#16a34a", fill: "rgba(22, 163, 74, 0.08)",
         width: 2, paths: ems.stepped(), value },
     ],
-    axes: [ems.timeAxis, ems.kwAxis("kW")],
-  }, [times, ems.extended(plan.balance.before_w), ems.extended(plan.balance.after_w)]);
+    axes: [ems.timeAxis, ems.kwAxis("kW, above 0 imported")],
+  }, [times, ems.extended(plan.balance.net_load_before_w),
+    ems.extended(plan.balance.net_load_after_w)]);
 }
 
-function typeFilter(devices, shown, redraw) {
+// One checkbox per type with its device count, checked unless the user unchecked it.
+function typeFilter(devices) {
   const counts = {};
   for (const d of devices) counts[d.type] = (counts[d.type] || 0) + 1;
   const box = document.getElementById("type-filter");
+  box.replaceChildren(box.querySelector("legend"));
   for (const [type, count] of Object.entries(counts)) {
-    const input = ems.el("input", { type: "checkbox", value: type, checked: true });
+    const input = ems.el("input", { type: "checkbox", value: type,
+      checked: !choice.hidden.has(type) });
     input.addEventListener("change", () => {
-      if (input.checked) shown.add(type); else shown.delete(type);
+      if (input.checked) choice.hidden.delete(type); else choice.hidden.add(type);
+      choice.page = 0;
       redraw();
     });
     box.append(ems.el("label", { class: "filter" }, input,
       ems.el("span", { class: "swatch", style: `background:${colour(type)}` }),
-      `${TYPE_NAMES[type] || type} (${count})`));
+      `${typeName(type)} (${count})`));
   }
 }
 
@@ -224,16 +292,16 @@ function describe(u, plan, devices, info) {
   const lane = top == null || top < 0 ? -1 : Math.floor(u.posToVal(top, "y"));
   const device = devices[devices.length - 1 - lane];
   if (idx == null || idx >= plan.steps || !device) {
-    info.innerHTML = "&nbsp;";
+    info.textContent = "\u00a0";
     return;
   }
   const step = plan.round_start + idx * plan.step_s;
-  info.textContent = `#${device.id} ${TYPE_NAMES[device.type] || device.type} · `
+  info.textContent = `#${device.id} ${typeName(device.type)} · `
     + `${ems.format.time(step)}–${ems.format.clock(step + plan.step_s)} · decision `
     + `${device.decisions[idx]} · ${ems.format.kw(device.power_w[idx])}`;
 }
 
-function devicesTable(plan, devices) {
+function devicesTable(plan, meta, devices) {
   const f = ems.format;
   const stepH = plan.step_s / 3600;
   const rows = devices.map((d) => {
@@ -242,8 +310,8 @@ function devicesTable(plan, devices) {
     return ems.el("tr", { class: d.warnings.length ? "warned" : null },
       ems.el("td", { class: "num" }, `#${d.id}`),
       ems.el("td", {}, ems.el("span", { class: "swatch", style: `background:${colour(d.type)}` }),
-        TYPE_NAMES[d.type] || d.type),
-      ems.el("td", { class: "num" }, d.machine_type ?? "—"),
+        typeName(d.type)),
+      ems.el("td", {}, machineTypeName(meta, d.machine_type)),
       ems.el("td", {}, ems.el("span", { class: `badge ${d.status}` }, d.status)),
       ems.el("td", {}, first < 0 ? "—" : f.time(plan.round_start + first * plan.step_s)),
       ems.el("td", { class: "num" }, d.decisions.filter((x) => x > 0).length),
@@ -254,7 +322,7 @@ function devicesTable(plan, devices) {
     );
   });
   ems.table(document.getElementById("devices-table"), [
-    ["Device", "num"], ["Type"], ["Machine type", "num"], ["Status"], ["First decision 1"],
+    ["Device", "num"], ["Type"], ["Machine type"], ["Status"], ["First decision 1"],
     ["Steps at 1", "num"], ["Energy", "num"], ["Peak", "num"], ["Warnings"],
   ], rows.length ? rows : [ems.el("tr", {}, ems.el("td", { colspan: 9 }, "No device shown."))]);
 }

@@ -1,0 +1,99 @@
+"""The one runner of a job's run, for ``ems job`` (and so ``ems serve``, whose runs are
+``ems job`` processes) and the demo's steps: it records each finished run in the store
+(:mod:`elfe_ems.store.job_runs`) with the periods of the registry's jobs.
+
+A store that cannot be written never changes a run's outcome: the run's own result stands,
+and one ``[WARN_DATABASE]`` line says the run was not recorded. Details are stored without
+passwords or tokens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
+
+from elfe_ems.config import MASK, Settings, redact
+from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for
+from elfe_ems.jobs.registry import JOBS, JobError, Schedule
+from elfe_ems.logtags import Tag
+from elfe_ems.store.job_runs import JobRun, record_run, set_schedules
+from elfe_ems.timegrid import DAY_S, HOUR_S, MINUTE_S
+
+log = logging.getLogger(__name__)
+
+
+def _values(field: str | int, count: int) -> list[int]:
+    """The values a cron-like field of :class:`Schedule` takes among ``range(count)``."""
+    text = str(field)
+    return list(range(count)) if text == "*" else sorted(int(v) for v in text.split(","))
+
+
+def period_s(schedule: Schedule) -> int:
+    """The longest time between two runs of ``schedule`` [s], over a day of local time (a
+    change of daylight saving time aside)."""
+    times = sorted(
+        h * HOUR_S + m * MINUTE_S + s
+        for h in _values(schedule.hour, 24)
+        for m in _values(schedule.minute, 60)
+        for s in _values(schedule.second, 60)
+    )
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    return max([*gaps, times[0] + DAY_S - times[-1]])
+
+
+def without_secrets(text: str, settings: Settings) -> str:
+    """``text`` with the database passwords and every secret setting masked."""
+    text = redact(text, settings.coordination_url, settings.store_url, settings.output_url)
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            text = text.replace(value.get_secret_value(), MASK)
+    return text
+
+
+def record(settings: Settings, run: JobRun) -> None:
+    """Store ``run`` (its detail without secrets) and the registry's periods; a store that
+    cannot be written is logged with ``[WARN_DATABASE]``, never raised."""
+    run = JobRun(
+        run.job, run.started_at, run.finished_at, run.status, without_secrets(run.detail, settings)
+    )
+    try:
+        with engine_for(settings.store_url) as store, store.begin() as connection:
+            set_schedules(connection, {job.name: period_s(job.schedule) for job in JOBS})
+            record_run(connection, run)
+    except (SQLAlchemyError, DatabaseUrlError) as error:
+        problem = database_problem("store", error, settings.store_url)
+        log.warning("%s job %s: run not recorded: %s", Tag.DATABASE, run.job, problem)
+
+
+@dataclass
+class Run:
+    """A run in progress: set :attr:`summary` before the block ends."""
+
+    summary: str = ""
+
+
+@contextmanager
+def recorded_run(settings: Settings, job: str) -> Iterator[Run]:
+    """Run the block as a run of ``job``: recorded as succeeded with the run's summary when
+    the block ends, as failed with the error when it raises (the error goes on)."""
+    started_s = time.time()
+    run = Run()
+    try:
+        yield run
+    except Exception as error:
+        record(settings, JobRun(job, started_s, time.time(), "failed", _reason(error)))
+        raise
+    record(settings, JobRun(job, started_s, time.time(), "succeeded", run.summary))
+
+
+def _reason(error: Exception) -> str:
+    """An error's message, with its type when it is not a job's own error."""
+    return str(error) if isinstance(error, JobError) else f"{type(error).__name__}: {error}"
