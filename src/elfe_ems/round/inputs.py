@@ -180,13 +180,16 @@ MAX_BATTERY_WH = 250_000.0
 QUIET_TAGS = frozenset({Tag.IGNORED})
 """Tags of a device left out with nothing wrong: e.g. a battery already full."""
 
-KIND_OF_TABLE = {
-    coordination.machine.name: "machine",
-    coordination.ballon.name: "water_heater",
-    coordination.vehicule.name: "ev",
-    coordination.chauffage_asservi.name: "thermostatic_heater",
-    coordination.chauffage_non_asservi.name: "pilot_wire_heater",
+TABLE_OF_KIND = {
+    "machine": coordination.machine.name,
+    "water_heater": coordination.ballon.name,
+    "ev": coordination.vehicule.name,
+    "thermostatic_heater": coordination.chauffage_asservi.name,
+    "pilot_wire_heater": coordination.chauffage_non_asservi.name,
 }
+"""The coordination table of the rows of each scenario device type."""
+
+KIND_OF_TABLE = {table: kind for kind, table in TABLE_OF_KIND.items()}
 """The scenario device type of the rows of each coordination table (the others: "device")."""
 
 
@@ -264,30 +267,18 @@ def build_devices(
     ``thermal_models`` maps a ``modele_thermique_id`` to ``(R [K/W], C [J/K])``.
     """
     builder = _Builder(grid, tz, history, measurements, thermal_models)
-    kinds: list[
-        tuple[str, str, Sequence[DeviceRow], Callable[[Any, _Notes], AnyDeviceSpec | None]]
-    ] = [
-        ("machine", coordination.machine.name, rows.machines, builder.machine),
-        ("water_heater", coordination.ballon.name, rows.water_heaters, builder.water_heater),
-        ("ev", coordination.vehicule.name, rows.evs, builder.ev),
-        (
-            "thermostatic_heater",
-            coordination.chauffage_asservi.name,
-            rows.thermostatic_heaters,
-            builder.thermostatic_heater,
-        ),
-        (
-            "pilot_wire_heater",
-            coordination.chauffage_non_asservi.name,
-            rows.pilot_wire_heaters,
-            builder.pilot_wire_heater,
-        ),
+    kinds: list[tuple[str, Sequence[DeviceRow], Callable[[Any, _Notes], AnyDeviceSpec | None]]] = [
+        ("machine", rows.machines, builder.machine),
+        ("water_heater", rows.water_heaters, builder.water_heater),
+        ("ev", rows.evs, builder.ev),
+        ("thermostatic_heater", rows.thermostatic_heaters, builder.thermostatic_heater),
+        ("pilot_wire_heater", rows.pilot_wire_heaters, builder.pilot_wire_heater),
     ]
     specs: list[AnyDeviceSpec] = []
     issues: list[Issue] = []
     left_out: dict[int, LeftOut] = {}
     described: dict[int, str] = {}
-    for kind, table, kind_rows, make in kinds:
+    for kind, kind_rows, make in kinds:
         for row in kind_rows:
             notes = _Notes(row.device_id, kind)
             if row.device_id in described:
@@ -298,7 +289,8 @@ def build_devices(
                 )
             else:
                 described[row.device_id] = f"{kind} row {row.row_id}"
-                spec = _build_one(make, row, notes) if _of_its_type(row, table, notes) else None
+                of_its_type = _of_its_type(row, TABLE_OF_KIND[kind], notes)
+                spec = _build_one(make, row, notes) if of_its_type else None
                 if spec is not None:
                     specs.append(spec)
                 else:
@@ -333,15 +325,13 @@ def _unreadable(
     """The issue of a row that could not be read (one ``[WARN_IGNORED]``); its device, unless
     another row of it was read, is left out, as a problem (its row must be fixed). A row whose
     device id cannot be read has no device to account: it is logged under its table."""
-    column = row.reason.split(" is ", 1)[0]
     if row.device_id is None:
-        note(
-            log, Notice.ROW_UNREADABLE, row.table, row.row_id, f"{row.reason}: ignored", what=column
-        )
+        text = f"{row.reason}: ignored"
+        note(log, Notice.ROW_UNREADABLE, row.table, row.row_id, text, what=row.column)
         return []
     kind = KIND_OF_TABLE.get(row.table, "device")
     notes = _Notes(row.device_id, kind)
-    notes.add(Notice.ROW_UNREADABLE, f"{row}: ignored", column)
+    notes.add(Notice.ROW_UNREADABLE, f"{row}: ignored", row.column)
     if row.device_id not in described:
         left_out[row.device_id] = notes.leave_out(Tag.IGNORED, "row not readable", problem=True)
     return notes.issues

@@ -308,7 +308,15 @@ class UnreadableRow:
     table: str
     row_id: str  # as stored, shown (it may be the value that cannot be read)
     device_id: int | None  # None when the row's device id cannot be read
+    column: str  # the column whose value cannot be read
     reason: str  # which column, and its value
+
+    @classmethod
+    def of(
+        cls, table: Table, row: RowMapping, device_id: int | None, error: UnreadableValueError
+    ) -> UnreadableRow:
+        """The row ``row`` of ``table``, unreadable for ``error``."""
+        return cls(table.name, _shown(row["id"]), device_id, error.column, str(error))
 
     def __str__(self) -> str:
         return f"{self.table} row {self.row_id}: {self.reason}"
@@ -363,16 +371,15 @@ def read_coordination(bind: Connection | Engine) -> CoordinationRows:
 def _devices(connection: Connection, unreadable: list[UnreadableRow]) -> tuple[DeviceEntry, ...]:
     query = select(
         equipement.c.id,
-        equipement.c.id.label("device_id"),
         equipement.c.equipement_pilote_ou_mesure_type_id,
         equipement.c.equipement_pilote_ou_mesure_mode_id,
     ).order_by(equipement.c.id)
     entries = []
     for row in _rows(connection, query):
-        device_id = _device(row)
-        if device_id is None:
-            reason = f"id is {_shown(row['id'])}, not an id"
-            unreadable.append(UnreadableRow(equipement.name, _shown(row["id"]), None, reason))
+        try:
+            device_id = _identifier(row, "id")
+        except UnreadableValueError as error:
+            unreadable.append(UnreadableRow.of(equipement, row, None, error))
             continue
         try:
             type_id = _int(row, "equipement_pilote_ou_mesure_type_id")
@@ -382,9 +389,7 @@ def _devices(connection: Connection, unreadable: list[UnreadableRow]) -> tuple[D
             mode = _int(row, "equipement_pilote_ou_mesure_mode_id")
         except UnreadableValueError as error:
             # still counted: a device whose mode cannot be read is not planned
-            unreadable.append(
-                UnreadableRow(equipement.name, _shown(row["id"]), device_id, str(error))
-            )
+            unreadable.append(UnreadableRow.of(equipement, row, device_id, error))
             mode = None
         entries.append(DeviceEntry(device_id, type_id, mode))
     return tuple(entries)
@@ -433,7 +438,7 @@ def _water_heaters(
         .order_by(heures_creuses.c.id)
     )
     windows: defaultdict[object, list[OffPeakWindowRow]] = defaultdict(list)
-    bad_windows: dict[object, str] = {}
+    bad_windows: dict[object, UnreadableValueError] = {}
     for row in _rows(connection, windows_query):
         tank_id = row["equipement_pilote_ballon_ecs_id"]
         try:
@@ -445,11 +450,14 @@ def _water_heaters(
                 )
             )
         except UnreadableValueError as error:
-            bad_windows[tank_id] = f"{heures_creuses.name} row {_shown(row['id'])}: {error}"
+            where = f"{heures_creuses.name} row {_shown(row['id'])}: "
+            bad_windows[tank_id] = UnreadableValueError(
+                error.column, error.value, error.wanted, where
+            )
 
     def tank(row: RowMapping) -> WaterHeaterRow:
         if row["id"] in bad_windows:
-            raise UnreadableValueError(bad_windows[row["id"]])
+            raise bad_windows[row["id"]]
         return WaterHeaterRow(
             device_id=_identifier(row, "device_id"),
             machine_type=_int(row, "equipement_pilote_ou_mesure_type_id"),
@@ -534,7 +542,11 @@ def _pilot_wire(row: RowMapping) -> PilotWireHeaterRow:
 
 class UnreadableValueError(ValueError):
     """A stored value of the wrong kind: text where a number or a boolean belongs (SQLite, or a
-    text column on a real database)."""
+    text column on a real database). ``where``: the row it is in, when not the row read."""
+
+    def __init__(self, column: str, value: object, wanted: str, where: str = "") -> None:
+        self.column, self.value, self.wanted = column, value, wanted
+        super().__init__(f"{where}{column} is {_shown(value)}, not {wanted}")
 
 
 def _shown(value: object) -> str:
@@ -554,7 +566,7 @@ def _number(row: Mapping[Any, Any], column: str) -> float | int | Decimal | None
             return float(value)
         except ValueError:
             pass
-    raise UnreadableValueError(f"{column} is {_shown(value)}, not a number")
+    raise UnreadableValueError(column, value, "a number")
 
 
 def _float(row: Mapping[Any, Any], column: str) -> float | None:
@@ -580,14 +592,14 @@ def _bool(row: Mapping[Any, Any], column: str) -> bool | None:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXTS:
         return BOOLEAN_TEXTS[value.strip().lower()]
-    raise UnreadableValueError(f"{column} is {_shown(value)}, not a boolean")
+    raise UnreadableValueError(column, value, "a boolean")
 
 
 def _identifier(row: Mapping[Any, Any], column: str) -> int:
     """A row's or a device's id: an integer, never NULL."""
     value = _int(row, column)
     if value is None:
-        raise UnreadableValueError(f"{column} is {_shown(row[column])}, not an id")
+        raise UnreadableValueError(column, row[column], "an id")
     return value
 
 
@@ -604,9 +616,7 @@ def _each(
         try:
             kept.append(read(row))
         except UnreadableValueError as error:
-            unreadable.append(
-                UnreadableRow(table.name, _shown(row["id"]), _device(row), str(error))
-            )
+            unreadable.append(UnreadableRow.of(table, row, _device(row), error))
     return tuple(kept)
 
 

@@ -259,6 +259,15 @@ def stored_checks(settings: Settings, now_s: float | None = None) -> list[Check]
     return checks
 
 
+VERDICT_ORDER: tuple[Verdict, ...] = ("ok", "warning", "failed")
+"""The verdicts, from the best to the worst."""
+
+
+def worst_verdict(checks: list[Check]) -> Verdict:
+    """The worst verdict of ``checks`` (``ok`` when there is none)."""
+    return max((c.verdict for c in checks), key=VERDICT_ORDER.index, default="ok")
+
+
 def healthy(checks: list[Check]) -> bool:
     """Whether no check failed."""
     return all(check.verdict != "failed" for check in checks)

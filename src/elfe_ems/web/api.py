@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping
 from elfe_ems.config import Settings
 from elfe_ems.device_types import TYPE_NAMES
 from elfe_ems.store.flexible import measured_balance_without_devices
-from elfe_ems.store.health import ROUND_AGE_LIMITS_S, stored_checks
+from elfe_ems.store.health import ROUND_AGE_LIMITS_S, stored_checks, worst_verdict
 from elfe_ems.timegrid import DAY_S
 from elfe_ems.web import queries
 from elfe_ems.web.databases import ReadOnlyDatabases
@@ -29,8 +29,6 @@ from elfe_ems.web.plans import (
     saved_curves,
 )
 from elfe_ems.web.scores import score_forecasts
-
-VERDICT_ORDER = ("ok", "warning", "failed")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such round, or its plan is not available."},
@@ -128,11 +126,11 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
         input and the last round. They reach no source (only `ems doctor` contacts the
         coordination database, the measurement source and the weather providers)."""
         now_s = time.time()
-        checks = [
-            CheckView(name=c.name, verdict=c.verdict, detail=c.detail)
-            for c in stored_checks(settings, now_s)
-        ]
-        worst = max((c.verdict for c in checks), key=VERDICT_ORDER.index, default="ok")
-        return HealthView(checked_at=now_s, verdict=worst, checks=checks)
+        checks = stored_checks(settings, now_s)
+        return HealthView(
+            checked_at=now_s,
+            verdict=worst_verdict(checks),
+            checks=[CheckView(name=c.name, verdict=c.verdict, detail=c.detail) for c in checks],
+        )
 
     return router

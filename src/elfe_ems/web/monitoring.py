@@ -26,9 +26,9 @@ from elfe_ems.store.health import (
     last_round_row,
     newest_input_times,
     stored_checks,
+    worst_verdict,
 )
 from elfe_ems.store.job_runs import job_records
-from elfe_ems.web.api import VERDICT_ORDER
 from elfe_ems.web.databases import DatabaseUnavailable, ReadOnlyDatabases
 
 
@@ -122,7 +122,7 @@ def monitoring_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRo
                 facts = _facts(store, settings, now_s)
         except DatabaseUnavailable:  # the checks say why
             facts = _unknown(settings)
-        worst = max((c.verdict for c in checks), key=VERDICT_ORDER.index, default="ok")
+        worst = worst_verdict(checks)
         return MonitoringView(
             healthy=int(healthy(checks)),
             verdict=worst,
