@@ -10,6 +10,7 @@ import pytest
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JOBS
+from elfe_ems.jobs.systemd import CONFIG_FILE_MODE
 from elfe_ems.notices.catalogue import GUIDE as GUIDE_PATH
 from elfe_ems.notices.catalogue import Notice
 
@@ -36,6 +37,13 @@ def test_every_configuration_key_is_documented_with_its_default(key: str) -> Non
 @pytest.mark.parametrize("job", [job.name for job in JOBS])
 def test_every_job_is_in_the_acquisition_docs(job: str) -> None:
     assert f"`{job}`" in (DOCS / "acquisition.md").read_text(encoding="utf-8")
+
+
+def test_the_guide_gives_the_mode_of_the_secrets_file() -> None:
+    """The first mode after each mention of secrets.env is the one `ems install` gives it."""
+    modes = re.findall(r"secrets\.env[^;]*?mode (\d{4})", GUIDE)
+    assert modes, "the operator guide gives no mode of secrets.env"
+    assert set(modes) == {f"{CONFIG_FILE_MODE:04o}"}
 
 
 def _anchor(heading: str) -> str:

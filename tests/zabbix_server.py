@@ -20,7 +20,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ ADMIN_USER = "Admin"
 ADMIN_PASSWORD = "zabbix"
 HOST_GROUP = "EMS tests"
 TRAPPER_ITEM = 2
+POLLED_ITEM_FIELDS = ["key_", "value_type", "lastvalue", "lastclock", "lastns", "state", "error"]
 HISTORY_KEPT = "7d"  # more than the 3 days of past samples the tests send
 START_TIMEOUT_S = 60.0
 DATA_TIMEOUT_S = 30.0
@@ -74,7 +75,7 @@ def free_port() -> int:
             return port
 
 
-def _wait(condition: Any, what: str, timeout_s: float) -> None:
+def wait_until(condition: Any, what: str, timeout_s: float) -> None:
     """Poll ``condition()`` until it is true; fail with ``what`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -138,7 +139,7 @@ class ZabbixTestServer:
             server._start_server()
             server._write_frontend()
             server._start_frontend()
-            _wait(server._trapper_listens, "zabbix_server trapper", START_TIMEOUT_S)
+            wait_until(server._trapper_listens, "zabbix_server trapper", START_TIMEOUT_S)
             server.startup_s = time.monotonic() - started
             yield server
         finally:
@@ -157,6 +158,8 @@ class ZabbixTestServer:
             for name in SCHEMA_FILES:
                 text = gzip.decompress((SCHEMA_DIR / f"{name}.sql.gz").read_bytes())
                 connection.execute(text.decode())  # type: ignore[call-overload]
+            # The packaged "Zabbix server" host's agent items would keep the poller failing.
+            connection.execute("UPDATE hosts SET status = 1 WHERE host = 'Zabbix server'")
 
     def _server_config(self) -> str:
         db = make_url(ADMIN_URL)
@@ -174,9 +177,11 @@ class ZabbixTestServer:
             "DBPassword": db.password or "",
             "CacheUpdateFrequency": 1,  # new items accept values within a second
             "HousekeepingFrequency": 0,  # keep the samples sent in the past
-            # Only what trapper items need: fewer processes start faster on 2 cores.
-            "StartPollers": 0,
-            "StartPollersUnreachable": 0,
+            # Only what trapper and HTTP agent items need: fewer processes start faster on 2
+            # cores. Zabbix 6.0 polls HTTP agent items with the regular pollers (StartHTTPPollers
+            # is for web scenarios), and refuses pollers without an unreachable one.
+            "StartPollers": 1,
+            "StartPollersUnreachable": 1,
             "StartPingers": 0,
             "StartDiscoverers": 0,
             "StartHTTPPollers": 0,
@@ -252,7 +257,7 @@ class ZabbixTestServer:
             stderr=(self.workdir / "frontend.log").open("ab"),
             start_new_session=True,
         )
-        _wait(self._api_answers, "Zabbix API", START_TIMEOUT_S)
+        wait_until(self._api_answers, "Zabbix API", START_TIMEOUT_S)
 
     def _api_answers(self) -> bool:
         try:
@@ -320,7 +325,7 @@ class ZabbixTestServer:
         ]
         # A new item takes up to CacheUpdateFrequency to be known: the first value is sent
         # alone until accepted, so none of the others is refused.
-        _wait(lambda: sender.send(values[:1]).processed == 1, f"item {key} accepted", 30)
+        wait_until(lambda: sender.send(values[:1]).processed == 1, f"item {key} accepted", 30)
         response = sender.send(values[1:]) if len(values) > 1 else None
         if response is not None and response.failed:
             raise RuntimeError(f"Zabbix refused {response.failed} of the values of {key}")
@@ -341,7 +346,38 @@ class ZabbixTestServer:
             )
             return int(count) >= len(clocks)
 
-        _wait(stored, f"history of {key}", DATA_TIMEOUT_S)
+        wait_until(stored, f"history of {key}", DATA_TIMEOUT_S)
+
+    def values_of_one_poll(
+        self, host_id: int, keys: Collection[str], timeout_s: float = DATA_TIMEOUT_S
+    ) -> dict[str, dict[str, str]]:
+        """The host's items by key (``item.get``: value, clock, state, error) once every one of
+        ``keys`` has a value of the same clock: the values of one poll of a master item and its
+        dependent items, taken by the server itself. On timeout the error names the items
+        without a value, with their state and error, and ends with the server's log."""
+        items: dict[str, dict[str, str]] = {}
+
+        def one_poll() -> bool:
+            found = self.api.item.get(hostids=str(host_id), output=POLLED_ITEM_FIELDS)
+            items.clear()
+            items.update({item["key_"]: item for item in found})
+            clocks = {(items[k]["lastclock"], items[k]["lastns"]) for k in keys if k in items}
+            return set(keys) <= items.keys() and len(clocks) == 1 and ("0", "0") not in clocks
+
+        try:
+            wait_until(one_poll, f"values of one poll of host {host_id}", timeout_s)
+        except TimeoutError as error:
+            waiting = {
+                k: (i["state"], i["error"])
+                for k, i in items.items()
+                if i["lastclock"] == "0" or i["state"] != "0"
+            }
+            log = (self.workdir / "zabbix_server.log").read_text(errors="replace")
+            raise TimeoutError(
+                f"{error}; items without a value or not supported (state, error): {waiting}; "
+                f"log: {log[-3000:]}"
+            ) from error
+        return items
 
     def api_token(self) -> str:
         """A new API token of Admin."""

@@ -7,11 +7,13 @@ variable the EMS runs embedded: its three databases are one SQLite file in ``./e
 ``examples/config.toml`` documents every key.
 
 Database URLs may hold passwords: show them only through :func:`mask_url`, and pass any
-message that may quote them through :func:`redact`.
+message that may quote them through :func:`redact`, or every secret of the settings through
+:func:`without_secrets`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -370,7 +372,8 @@ def mask_url(url: str) -> str:
 
 
 def redact(message: str, *urls: str) -> str:
-    """``message`` with the passwords of ``urls`` (plain or URL-encoded) replaced by ``***``."""
+    """``message`` with the passwords of ``urls`` (plain, URL-encoded or JSON-escaped)
+    replaced by ``***``."""
     from sqlalchemy import make_url  # noqa: PLC0415
     from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
 
@@ -382,6 +385,22 @@ def redact(message: str, *urls: str) -> str:
             continue
         passwords = [parsed.password, parsed.query.get("password")]
         for password in (p for p in passwords if isinstance(p, str) and p):
-            for form in {password, quote(password, safe=""), quote_plus(password)}:
+            for form in _forms(password):
                 message = message.replace(form, MASK)
     return message
+
+
+def without_secrets(text: str, settings: Settings) -> str:
+    """``text`` with the database passwords and every secret setting masked."""
+    text = redact(text, settings.coordination_url, settings.store_url, settings.output_url)
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            for form in _forms(value.get_secret_value()):
+                text = text.replace(form, MASK)
+    return text
+
+
+def _forms(secret: str) -> set[str]:
+    """``secret`` as it may be shown: plain, URL-encoded, in a JSON string."""
+    return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}

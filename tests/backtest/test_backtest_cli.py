@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import dask
@@ -12,10 +11,12 @@ from distributed import LocalCluster
 from typer.testing import CliRunner
 
 from elfe_ems.backtest.loop import CONFIGS, Task, run_task
+from elfe_ems.backtest.report import LABELS
 from elfe_ems.backtest.runner import BacktestOptions, run_backtest, tasks_of
 from elfe_ems.backtest.summary import TOTAL
 from elfe_ems.cli import app
 from elfe_ems.sim.world import Site
+from report_pages import read_report
 
 
 def test_command_writes_report_and_csv(tmp_path: Path) -> None:
@@ -39,9 +40,19 @@ def test_command_writes_report_and_csv(tmp_path: Path) -> None:
     assert float(totals["perfect"]["import_kwh"]) < float(totals["none"]["import_kwh"])
     assert totals["none"]["forecast_mae_kw"] == ""
     assert totals["profile"]["forecast_skill"] != ""
-    page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 2  # the summer's mean day, the forecast errors
-    assert not re.search(r"<script|<link|https?://(?!www\.w3\.org/2000/svg)", page)
+    page = read_report((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert sorted(page.charts) == ["forecast-error-chart", "mean-day-summer"]
+    # the mean of one day is that day: its import is the CSV's, import positive
+    mean_day = page.charts["mean-day-summer"]
+    assert [s["label"] for s in mean_day["series"]] == [LABELS[c] for c in CONFIGS]
+    for config, series in zip(CONFIGS, mean_day["series"], strict=True):
+        imported_kwh = sum(max(kw, 0) for kw in series["values"]) * mean_day["step"]
+        assert imported_kwh == pytest.approx(float(totals[config]["import_kwh"]), abs=1e-3)
+    errors = page.charts["forecast-error-chart"]["series"]
+    assert [s["label"] for s in errors] == [LABELS["persistence"], LABELS["profile"]]
+    for config, series in zip(("persistence", "profile"), errors, strict=True):
+        mae_kw = sum(series["values"]) / len(series["values"])
+        assert mae_kw == pytest.approx(float(totals[config]["forecast_mae_kw"]), abs=1e-3)
 
 
 def test_bad_scheduler_fails_clearly(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.cli.logs import RepeatFilter, priority
+from elfe_ems.cli.logs import RepeatFilter, SecretFilter, priority
+from elfe_ems.config import Settings
 
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
 LATE = "[WARN_IGNORED] 3 machines: not planned this round: earliest start is after the horizon"
@@ -62,6 +63,22 @@ def test_a_repeated_warning_line_is_dropped() -> None:
     assert repeats.filter(record(logging.WARNING, "stale", name="y"))  # another logger
     assert repeats.filter(record(logging.INFO, "progress"))
     assert repeats.filter(record(logging.INFO, "progress"))  # only warnings are deduplicated
+
+
+def test_the_settings_secrets_are_masked_in_messages_and_tracebacks() -> None:
+    settings = Settings(store_url="postgresql://ems:Pw%2F7y@db/ems", zabbix_token="Tk&9x")
+    hidden = SecretFilter(settings)
+    try:
+        raise RuntimeError('answer: {"token": "Tk&9x"}, password Pw/7y')
+    except RuntimeError:
+        trace = sys.exc_info()
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "sent %s", ("Tk%269x",), trace)
+    assert hidden.filter(record)
+    line = logging.Formatter().format(record)
+    assert line.startswith("sent ***\nTraceback")
+    assert line.endswith('RuntimeError: answer: {"token": "***"}, password ***')
+    for secret in ("Tk", "Pw"):
+        assert secret not in line
 
 
 def test_priorities() -> None:

@@ -11,16 +11,18 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from playwright.sync_api import sync_playwright
 from rich.console import Console
 from sqlalchemy import Engine, Table, func, select, text
 from typer.testing import CliRunner
 
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from elfe_ems.cli import app
 from elfe_ems.config import Settings, load_settings
 from elfe_ems.db.engine import engine_for
 from elfe_ems.demo.folder import MARKER, DemoFolderError, prepare_folder
 from elfe_ems.demo.run import DemoOptions, demo_time_s, demo_times, run_demo
-from elfe_ems.planner.scenario import read_plan
+from elfe_ems.planner.scenario import Plan, Scenario, read_plan, read_scenario
 from elfe_ems.sim.community import build_community, coordination_rows
 from elfe_ems.sim.synthetic import Weather
 from elfe_ems.sources.coordination import read_coordination
@@ -31,6 +33,7 @@ from elfe_ems.store.tables import (
     room_temperature,
     water_heater_energy,
 )
+from report_pages import read_report
 
 AT = 1_795_000_000  # Wednesday 18 November 2026, 12:06:40 CET
 ROUND_START, ROUND_AT, JOBS_AT = demo_times(AT)
@@ -102,27 +105,100 @@ def test_the_jobs_turned_the_recorded_measurements_into_store_rows(demo: Demo) -
         assert _count(store, room_temperature) > 0
 
 
+def _report(demo: Demo) -> str:
+    return (demo.settings.data_dir / "report.html").read_text(encoding="utf-8")
+
+
+def _round_files(demo: Demo) -> tuple[Scenario, Plan]:
+    (plan_file,) = demo.settings.run_conditions_dir.glob("*.plan.json")
+    (scenario_file,) = demo.settings.run_conditions_dir.glob("*.scenario.json")
+    return read_scenario(scenario_file), read_plan(plan_file)
+
+
 def test_the_report_has_the_chart_and_one_row_per_device(demo: Demo) -> None:
-    report = (demo.settings.data_dir / "report.html").read_text(encoding="utf-8")
+    report = _report(demo)
+    page = read_report(report)  # well nested, self-contained, uPlot inlined, no SVG
+    scenario, plan = _round_files(demo)
+    assert plan.net_load_asap_w is not None
     with engine_for(demo.settings.coordination_url) as engine, engine.connect() as connection:
         devices = connection.execute(
             text("SELECT id FROM equipement_pilote_ou_mesure ORDER BY id")
         ).scalars()
         ids = list(devices)
-    assert 'id="net-load-chart"' in report
+    # the net load, import positive, at the plan's quarter hours in the demo's zone
+    net_load = page.charts["net-load-chart"]
+    assert net_load["x"] == [plan.round_start + k * plan.step_s for k in range(plan.steps)]
+    assert (net_load["time_zone"], net_load["step"]) == (demo.settings.timezone, plan.step_s)
+    assert "above 0 imported" in net_load["y_label"]
+    curves_w = (scenario.net_load_w, plan.net_load_asap_w, plan.net_load_with_flexible_w)
+    for series, curve_w in zip(net_load["series"], curves_w, strict=True):
+        assert series["values"] == pytest.approx([w / 1000 for w in curve_w])
     # where the savings come from: the plain words and one pair of bars per device type
     (savings,) = re.findall(r'<ul id="savings">(.*?)</ul>', report)
     assert savings.startswith("<li>The plan imports ")
     assert "by moving consumption to better hours" in savings
     assert "<li>Comfort given up: " in savings
-    (chart,) = re.findall(r'<svg[^>]*id="savings-chart".*?</svg>', report, re.S)
-    (plan_file,) = demo.settings.run_conditions_dir.glob("*.plan.json")
-    planned_types = {d.type for d in read_plan(plan_file).devices if d.status == "planned"}
-    assert chart.count("<rect") == 2 * len(planned_types)
+    assert plan.savings is not None
+    bars = page.charts["savings-chart"]
+    planned_types = {d.type for d in plan.devices if d.status == "planned"}
+    assert len(bars["categories"]) == len(planned_types)
+    shifted, not_used = bars["series"]
+    assert shifted["values"] == pytest.approx([t.shifted_wh / 1000 for t in plan.savings.by_type])
+    assert not_used["values"] == pytest.approx([t.not_used_wh / 1000 for t in plan.savings.by_type])
     assert "Import avoided, explained" in demo.output
     assert [int(i) for i in re.findall(r'<tr class="device" data-id="(\d+)"', report)] == ids
-    assert "<script" not in report  # self-contained: nothing to load
-    assert not re.search(r"<link|src=|@import|url\(", report)
+    assert f"{plan.import_wh / 1000:,.1f} kWh" in report
+
+
+def test_the_report_draws_its_charts_offline_in_chromium(demo: Demo) -> None:
+    """The report opened from disk, network off, in another zone than the demo's: both
+    charts drawn (the plan's curve in its colour), times in the demo's zone, no error."""
+    require_chromium()
+    _scenario, plan = _round_files(demo)
+    report = demo.settings.data_dir / "report.html"
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(offline=True, timezone_id="America/New_York")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("request", lambda r: None if r.url == report.as_uri() else problems.append(r.url))
+        page.goto(report.as_uri())
+        page.wait_for_selector("body[data-state='ready']")
+        canvases = page.eval_on_selector_all(
+            ".chart canvas", "all => all.map(c => [c.closest('.chart').id, c.width, c.height])"
+        )
+        plan_pixels = page.evaluate(PLAN_PIXELS)
+        first_time = page.evaluate(FIRST_TIME)
+        browser.close()
+    assert sorted(name for name, *_ in canvases) == ["net-load-chart", "savings-chart"]
+    assert all(width > 0 and height > 0 for _, width, height in canvases)
+    assert plan_pixels > 500  # the plan's line, #1a73e8
+    local = datetime.fromtimestamp(plan.round_start, demo.settings.zone)
+    assert first_time == local.strftime("%a %d %b %H:%M")
+    assert problems == []
+
+
+# pixels of the net load chart in the plan's colour
+PLAN_PIXELS = """() => {
+  const canvas = document.querySelector("#net-load-chart canvas");
+  const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < rgba.length; i += 4) {
+    if (rgba[i] === 0x1a && rgba[i + 1] === 0x73 && rgba[i + 2] === 0xe8) count += 1;
+  }
+  return count;
+}"""
+# the time the legend shows with the cursor on the first step
+FIRST_TIME = """() => {
+  const u = window.reportCharts["net-load-chart"];
+  u.setCursor({ left: u.valToPos(u.data[0][0], "x") + 1, top: 10 });
+  return u.root.querySelector(".u-legend .u-series .u-value").textContent;
+}"""
 
 
 def _weather() -> Weather:

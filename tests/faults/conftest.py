@@ -1,5 +1,6 @@
 """Fixtures of the fault tests: a PostgreSQL cluster of their own (``faults_cluster.py``),
-which they kill, holding every database of the small community of ``faults_env.py``."""
+which they kill, holding every database of the small community of ``faults_env.py``, and a
+second one, which they stop under one of those databases."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ from faults_env import FaultEnv, fill_coordination, new_env
 
 @pytest.fixture(scope="session")
 def own_cluster() -> Iterator[OwnCluster]:
+    cluster = OwnCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def other_cluster() -> Iterator[OwnCluster]:
+    """A second own cluster, for the one database of a community that a test stops while
+    the others stay up."""
     cluster = OwnCluster()
     try:
         cluster.start()

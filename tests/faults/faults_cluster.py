@@ -2,7 +2,8 @@
 
 Built with the Debian binaries (the newest ``/usr/lib/postgresql/N/bin``, or
 ``$EMS_TEST_PG_BIN``) in a temporary folder, listening on a free port of 127.0.0.1 only (no
-Unix socket), trust authentication for the user ``postgres``. ``initdb`` refuses root: as
+Unix socket), trust authentication for the user ``postgres`` (and for every other role but those of
+:meth:`OwnCluster.add_password_role`). ``initdb`` refuses root: as
 root, the cluster's processes run as the ``postgres`` system user (``subprocess``'s
 ``user=``), which owns the folder. The postmaster runs in a session of its own, so
 :meth:`OwnCluster.kill` sends SIGKILL to it and every backend at once: the crash of the
@@ -137,6 +138,34 @@ class OwnCluster:
         with psycopg.connect(self.url(), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
+
+    def url_as(self, role: str, password: str, database: str) -> str:
+        """The URL of ``database`` for ``role``, with ``password`` in it."""
+        return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def add_password_role(self, role: str, password: str) -> None:
+        """A login role that must give ``password`` (scram-sha-256), where every other user
+        is trusted: its line goes before initdb's trust lines, and the server reloads them."""
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute("SET password_encryption = 'scram-sha-256'")
+            connection.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+            hba = self.data / "pg_hba.conf"
+            rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+            hba.write_text(rule + hba.read_text(), encoding="utf-8")
+            connection.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:  # the reload is asynchronous: wait until the role is refused without it
+            try:
+                psycopg.connect(self.url_as(role, "", "postgres"), connect_timeout=2).close()
+            except psycopg.OperationalError:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pg_hba.conf not reloaded: {self.log_tail()}")
+            time.sleep(0.01)
 
     def wait_advisory_locks_gone(self, timeout_s: float = 10) -> None:
         """Wait until no session holds an advisory lock: the server has seen a killed

@@ -156,9 +156,12 @@ class FaultEnv:
         lines = [f"{key} = {json.dumps(value)}" for key, value in values.items()]  # TOML too
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    def start_run(self, k: int) -> subprocess.Popen[str]:
-        """``ems run`` of round ``k``, in a session of its own, its output in pipes."""
+    def start_run(self, k: int, environment: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """``ems run`` of round ``k``, in a session of its own, its output in pipes;
+        ``environment``: ``EMS_…`` variables over the config file (as the operator's
+        secrets.env)."""
         variables = {n: v for n, v in os.environ.items() if not n.upper().startswith("EMS_")}
+        variables |= environment or {}
         return subprocess.Popen(
             [EMS, "run", "--at", str(round_start(k) - 30), "--config", self.config],
             stdin=subprocess.DEVNULL,
@@ -203,10 +206,17 @@ def new_sqlite_env(folder: Path) -> FaultEnv:
     return env
 
 
-def new_env(cluster: OwnCluster, coordination_url: str, folder: Path) -> FaultEnv:
-    """A fresh store and output database on ``cluster`` (an ``OwnCluster``), migrated."""
-    store_url = cluster.create_database(unique_name("store"))
-    output_url = cluster.create_database(unique_name("output"))
+def new_env(
+    cluster: OwnCluster,
+    coordination_url: str,
+    folder: Path,
+    store_url: str | None = None,
+    output_url: str | None = None,
+) -> FaultEnv:
+    """A fresh store and output database on ``cluster`` (an ``OwnCluster``), migrated; or at
+    ``store_url`` and ``output_url`` (empty databases elsewhere), when given."""
+    store_url = store_url or cluster.create_database(unique_name("store"))
+    output_url = output_url or cluster.create_database(unique_name("output"))
     migrate_and_fill(store_url, output_url)
     env = FaultEnv(coordination_url, store_url, output_url, folder)
     env.write_config()

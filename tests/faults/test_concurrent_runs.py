@@ -112,7 +112,7 @@ def test_held_round_lock_stands_down(fault_env: FaultEnv) -> None:
     assert process.returncode == 1
     (warning,) = [line for line in stderr.splitlines() if "[WARN_IGNORED]" in line]
     assert warning.endswith(
-        f"round 2027-01-15 08:00:00Z: another run of it (method {METHOD}) {STANDS_DOWN}"
+        f"round 2027-01-15 09:00 CET: another run of it (method {METHOD}) {STANDS_DOWN}"
     )
     assert "error: round not run, nothing published: " in stderr
     assert fault_env.output_rows() == before

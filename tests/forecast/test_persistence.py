@@ -8,7 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.forecast.persistence import balance_forecast, persistence_forecast
+from elfe_ems.forecast.persistence import (
+    balance_forecast,
+    forecast_from_means,
+    persistence_forecast,
+)
 
 DAY_S = 86_400
 NOW_S = 1_700_001_000 + 420  # 7 min into a quarter hour
@@ -100,7 +104,10 @@ def test_balance_with_too_few_data() -> None:
         balance_forecast(times, np.ones(times.size), NOW_S)
     first_s, forecast = balance_forecast(times, np.ones(times.size), NOW_S, min_coverage=0.4)
     assert first_s == FIRST_S
-    assert (forecast == 1).all()
+    # the 14 h without data is no gap to fill: the steps a day after it are not forecast
+    silent = np.arange(192) % 96 < 56
+    assert np.isnan(forecast[silent]).all()
+    assert (forecast[~silent] == 1).all()
     with pytest.raises(ValueError, match="no finite value"):
         balance_forecast(np.array([]), np.array([]), NOW_S, min_coverage=0)
 
@@ -117,3 +124,25 @@ def test_balance_at_hourly_steps() -> None:
     assert first_s == NOW_S - NOW_S % 3600
     assert forecast.shape == (48,)
     assert (forecast == -250).all()
+
+
+def test_a_12_h_hole_is_not_filled() -> None:
+    """Bad measurements, a 12 h hole: unlike 2 h without data (interpolated, above), 12 h is
+    not filled (no data is invented for it); the steps a day after the hole are not forecast
+    (NaN, which the job does not store). With the last steps in the hole, today's offset
+    from yesterday is unknown: yesterday's means as they were."""
+    day = 1000.0 + 10 * np.arange(96)
+    means = day.copy()
+    means[40:88] = np.nan  # 12 h: half the day, as much as the forecast accepts
+    forecast = forecast_from_means(means)
+    hole = np.zeros(192, dtype=bool)
+    hole[40:88] = hole[136:184] = True
+    assert np.isnan(forecast[hole]).all()
+    filled = day.copy()
+    filled[40:88] = np.interp(np.arange(40, 88), [39, 88], [day[39], day[88]])
+    assert np.allclose(forecast[~hole], np.array(recursion(filled.tolist()))[~hole])
+    means[60:] = np.nan  # the item silent for the last 9 h
+    forecast = forecast_from_means(means, min_coverage=0.4)
+    assert np.isnan(forecast[40:96]).all()
+    assert np.allclose(forecast[:40], day[:40])  # the means held a day, no offset
+    assert np.allclose(forecast[96:136], day[:40])

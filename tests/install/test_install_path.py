@@ -224,7 +224,10 @@ def test_install_path_publishes_a_first_plan(
     assert results == (1,)
     assert runs.fetchone() == (1,)
     assert owners == [(layout.owner_role,)]
-    assert list((data / "run-conditions").glob("*.scenario.json"))
+    written = list((data / "run-conditions").iterdir())
+    assert [p for p in written if p.name.endswith(".scenario.json")]
+    for path in written:  # by the round, run as the user: its alone (its umask)
+        assert owner_group_mode(path) == (user, user, 0o600), path
 
     # the guide's check, as the user, reading its own secrets
     doctor = run(as_user(plan, "doctor"), weather_url)
@@ -236,8 +239,10 @@ def test_install_path_publishes_a_first_plan(
     )
     assert stranger.returncode != 0
 
+    (etc / "secrets.env").chmod(0o644)  # opened by hand: the next install closes it
     again = run([*command, "--no-start"], weather_url)
     assert again.returncode == 0, again.stdout + again.stderr
+    assert owner_group_mode(etc / "secrets.env") == ("root", user, 0o640)
     assert f"user {user}: exists" in again.stdout
     assert "secrets.env: kept (unchanged)" in again.stdout
     assert "config.toml: kept (unchanged)" in again.stdout

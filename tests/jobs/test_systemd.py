@@ -1,5 +1,6 @@
-"""``ems systemd print|install``: the units' contents, ``systemd-analyze verify`` on them, and
-``systemd-analyze calendar`` on every ``OnCalendar=``.
+"""``ems systemd print|install``: the units' contents, ``systemd-analyze verify`` and
+``systemd-analyze security`` on them, and ``systemd-analyze calendar`` on every
+``OnCalendar=``.
 
 What ``systemd-analyze verify`` (systemd 252) checks, found by trying: the syntax of every
 key (an unknown key is only a warning on standard error, so the tests want standard error
@@ -25,9 +26,19 @@ from typer.testing import CliRunner
 
 from elfe_ems.cli import app
 from elfe_ems.jobs.registry import JOBS, job_named
-from elfe_ems.jobs.systemd import default_ems, on_calendars
+from elfe_ems.jobs.systemd import (
+    CONFIG_FILE_MODE,
+    CONFIG_FOLDER_MODE,
+    DATA_FOLDER_MODE,
+    default_ems,
+    on_calendars,
+)
 
 ROUND_TIMES = {"14:30", "29:30", "44:30", "59:30"}
+EXPOSURE_LIMIT = 2.0
+"""The highest ``systemd-analyze security`` exposure a job's service may have (0 to 10; up to
+4.9 is "OK" for systemd)."""
+EXPOSURE = re.compile(r"Overall exposure level for (\S+): (\d+\.\d) (\w+)")
 ELAPSE = re.compile(r"(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
 
 
@@ -81,6 +92,24 @@ def test_installed_units_verify(runner: CliRunner, tmp_path: Path) -> None:
     assert verified.stderr == ""
     assert verified.stdout == ""
     assert f"{2 * len(JOBS)} unit files written to {tmp_path}" in out
+
+
+def test_units_are_hardened(runner: CliRunner, tmp_path: Path) -> None:
+    """``systemd-analyze security`` rates every job's service "OK", at most
+    :data:`EXPOSURE_LIMIT`, as installed (``ems`` outside a home: ``ProtectHome=yes``)."""
+    code, _out, err = install(runner, tmp_path, "--ems", "/opt/elfe-ems/bin/ems")
+    assert code == 0, err
+    services = sorted(tmp_path.glob("*.service"))
+    assert len(services) == len(JOBS)
+    scores = {}
+    for service in services:
+        rated = analyze("security", "--offline=yes", "--no-pager", str(service))
+        assert rated.returncode == 0, rated.stderr
+        ((name, score, word),) = EXPOSURE.findall(rated.stdout)
+        assert word == "OK", rated.stdout
+        scores[name] = float(score)
+    assert max(scores.values()) <= EXPOSURE_LIMIT, scores
+    print(f"\nsystemd-analyze security: exposure {sorted(set(scores.values()))}")
 
 
 def test_verify_checks_the_executable(runner: CliRunner, tmp_path: Path) -> None:
@@ -178,6 +207,7 @@ def test_service_and_timer_contents(runner: CliRunner, tmp_path: Path) -> None:
         "PrivateTmp=yes",
         "PrivateDevices=yes",
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "UMask=0077",
     ):
         assert line in service
     timer = files["elfe-ems-water-heater-energy.timer"].splitlines()
@@ -259,7 +289,14 @@ def test_install_prints_the_next_commands(runner: CliRunner, tmp_path: Path) -> 
         "useradd --system --user-group --no-create-home --home-dir /var/lib/elfe-ems "
         "--shell /usr/sbin/nologin elfe"
     ) in lines
-    assert "install -d -o elfe -g elfe -m 0750 /var/lib/elfe-ems" in lines
+    assert f"install -d -o elfe -g elfe -m {DATA_FOLDER_MODE:04o} /var/lib/elfe-ems" in lines
+    config = Path(absent_config(tmp_path)[1])
+    secrets = config.parent / "secrets.env"
+    assert f"chown root:elfe {config.parent} {config} {secrets}" in lines
+    assert (
+        f"chmod {CONFIG_FOLDER_MODE:04o} {config.parent} && "
+        f"chmod {CONFIG_FILE_MODE:04o} {config} {secrets}"
+    ) in lines
     assert "systemctl daemon-reload" in lines
     timers = " ".join(f"elfe-ems-{job.name}.timer" for job in JOBS)
     assert f"systemctl enable --now {timers}" in lines

@@ -15,8 +15,10 @@ T0 = 1_700_001_000
 NAN = float("nan")
 
 
-def meter(times: list[float], readings: list[float]) -> float:
-    return energy_from_meter_wh(np.array(times, dtype=float), np.array(readings, dtype=float))
+def meter(times: list[float] | np.ndarray, readings: list[float], **rules: float) -> float:
+    return energy_from_meter_wh(
+        np.array(times, dtype=float), np.array(readings, dtype=float), **rules
+    )
 
 
 def test_meter_by_hand() -> None:
@@ -25,6 +27,24 @@ def test_meter_by_hand() -> None:
     assert meter([0, 60, 120, 180, 240], [1000, 1100, 1200, 50, 80]) == 280
     # unsorted, with a NaN and a duplicate clock (1100 and 1300 at 60 s: 1200)
     assert meter([120, 0, 60, 90, 60], [1400, 1000, 1100, NAN, 1300]) == 400
+
+
+def test_a_counter_that_goes_back_is_a_reset_only_when_it_can_be(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reset restarts from 0: the new reading is the interval's energy when a tank (at most
+    36 kW) could have counted it. A counter of 12 345 kWh that goes back 0.1 kWh in 15 min
+    is a glitch: counting the reading would make 12 MWh of it; it counts 0, and so does a
+    jump up no tank could draw (a meter replaced by one with another count)."""
+    quarter = 900.0
+    times = [0, quarter, 2 * quarter, 3 * quarter]
+    assert meter(times, [12_345_000, 12_346_000, 12_345_900, 12_346_400]) == 1000 + 500
+    assert "[WARN_IGNORED] 1 of 3 meter intervals count more than 36000 W could" in caplog.text
+    caplog.clear()
+    assert meter(times, [12_345_000, 12_346_000, 400, 900]) == 1000 + 400 + 500  # a reset
+    assert "meter intervals" not in caplog.text
+    assert meter(times, [1000, 2000, 90_000, 90_500]) == 1000 + 500  # 88 kWh in 15 min
+    assert meter(times, [1000, 2000, 1900, 2100], max_rate_w=1e12) == 1000 + 1900 + 200
 
 
 def test_meter_too_few_readings() -> None:
@@ -39,20 +59,21 @@ def test_meter_negative_reading_left_out(caplog: pytest.LogCaptureFixture) -> No
 
 
 readings = st.lists(st.floats(0, 1e6, allow_nan=False), min_size=2, max_size=50)
+SLOW = 200_000.0  # readings this far apart [s]: 1e6 Wh in the time is below 36 kW
 
 
 @settings(max_examples=100, deadline=None)
 @given(values=readings)
 def test_meter_without_reset_is_last_minus_first(values: list[float]) -> None:
     ordered = sorted(values)
-    energy = meter(list(range(len(ordered))), ordered)
+    energy = meter(SLOW * np.arange(len(ordered)), ordered)
     assert energy == pytest.approx(ordered[-1] - ordered[0], rel=1e-9, abs=1e-6)
 
 
 @settings(max_examples=100, deadline=None)
 @given(values=readings)
 def test_meter_with_resets_counts_every_rise_and_every_restart(values: list[float]) -> None:
-    energy = meter(list(range(len(values))), values)
+    energy = meter(SLOW * np.arange(len(values)), values)
     want = sum(b - a if b >= a else b for a, b in itertools.pairwise(values))
     assert energy == pytest.approx(want, rel=1e-9, abs=1e-6)
     assert energy >= 0

@@ -155,11 +155,11 @@ def test_missing_and_short_inputs(pg_env: Any, caplog: pytest.LogCaptureFixture)
     missing = Notice.INPUT_MISSING.advice
     assert f"[WARN_DATABASE] input balance measurements: missing; {missing}" in lines
     assert f"[WARN_DATABASE] input weather: missing; {missing}" in lines
-    # the short forecast in one line: its state, and how the round completed it
+    # the short forecast in one line: its state, and how the round completed it (nothing
+    # forecast a day earlier: zeros, not persistence)
     assert (
         "[WARN_DATABASE] input forecast: stale, 60 min old (limit 2.0 h); the forecast covers "
-        f"40 of 96 steps: the rest extended by 24 h persistence; {Notice.INPUT_STALE.advice}"
-        in lines
+        f"40 of 96 steps: the rest taken as a zero net load; {Notice.INPUT_STALE.advice}" in lines
     )
     assert len(lines) == 3
 

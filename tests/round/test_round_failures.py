@@ -12,17 +12,23 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from elfe_ems.cli import app
-from elfe_ems.round.job import RoundError, run_round
+from elfe_ems.db.engine import make_engine
+from elfe_ems.jobs.registry import job_named
+from elfe_ems.round.job import ABANDONED, RoundError, run_round
+from elfe_ems.store.tables import run_log
 
 PASSWORD = "s3cret-pw"
 EMS = Path(sys.executable).with_name("ems")  # the console script of this environment
+ROUND_TIMEOUT_S = job_named("round").timeout_s
 
 
 def test_output_down_mid_publish(pg_env: Any, kill_output_mid_publish: Any) -> None:
@@ -52,7 +58,7 @@ def test_store_down_after_publish(
     """The store goes down as the round's success is being logged, after the publish: the
     round has run (its rows are there) and says so, with a warning; not "nothing
     published"."""
-    kill_output_mid_publish.statement = "UPDATE run_log"
+    kill_output_mid_publish.statement = "UPDATE run_log SET finished_at"  # the success
     env = pg_env()
     with caplog.at_level(logging.WARNING):
         outcome = env.run()
@@ -63,6 +69,34 @@ def test_store_down_after_publish(
     assert any(r.getMessage().startswith(warning) for r in caplog.records)
     (entry,) = env.run_log()
     assert entry["status"] == "running"  # the store could not be told
+
+
+@pytest.mark.parametrize(("age_s", "closed"), [(ROUND_TIMEOUT_S + 5, True), (60, False)])
+def test_a_run_left_running_past_the_timeout_is_closed_by_the_next(
+    pg_env: Any, age_s: float, closed: bool
+) -> None:
+    """A run that died without logging its end (killed) leaves its row "running"; the next
+    round closes it as failed once it is older than the round job's timeout (no run can be
+    alive then: ``ems serve`` stops it), and leaves a younger one (it may still be going)."""
+    env = pg_env()
+    engine = make_engine(env.store_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(run_log).values(
+                    round_start=0,
+                    planning_method="elfe-ems",
+                    started_at=time.time() - age_s,
+                    status="running",
+                )
+            )
+    finally:
+        engine.dispose()
+    env.run()
+    left, this = env.run_log()
+    assert this["status"] == "succeeded"
+    assert left["status"] == ("failed" if closed else "running")
+    assert left["error"] == (ABANDONED if closed else None)
 
 
 def test_other_failure_is_logged(pg_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:

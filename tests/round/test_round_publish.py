@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from elfe_ems.planner.scenario import read_plan, read_scenario
-from elfe_ems.round.job import round_start_after, solver_budget_s
+from elfe_ems.round.job import round_start_after, run_round, solver_budget_s
+from elfe_ems.round.replay import read_options
 from elfe_ems.store.tables import device_plan_power, flexible_power
 
 THERMAL_MODEL_1 = (0.004570, 2_835_616.0)  # R [K/W], C [J/K], seeded in the store
@@ -255,3 +256,20 @@ def test_solver_budget_leaves_time_to_publish_before_the_daemon() -> None:
     assert solver_budget_s(10.0, quarter, quarter - 30) == 10.0  # the configured limit
     assert solver_budget_s(60.0, quarter, quarter - 300) == 60.0
     assert solver_budget_s(60.0, quarter, quarter) == 5.0  # run late by hand: the minimum
+    # a limit below the minimum stays the limit, late or not (it once became 5 s)
+    assert solver_budget_s(0.1, quarter, quarter - 30) == 0.1
+    assert solver_budget_s(1.0, quarter, quarter) == 1.0
+
+
+def test_a_short_time_limit_is_the_round_budget(pg_env: Any, case: Any) -> None:
+    """A configured limit below the late-run minimum stays the limit, and the step says so
+    as it is (it once read "time limit 0 s"); the round publishes every planned device."""
+    env = pg_env()
+    settings = env.settings().model_copy(update={"time_limit_s": 0.1})
+    steps: list[str] = []
+    outcome = run_round(settings, case.AT, steps.append)
+    assert "planning (time limit 0.1 s)" in steps
+    options = read_options(outcome.scenario_path)
+    assert options is not None
+    assert options.time_limit_s == 0.1  # the solver's budget, saved for replays
+    assert sorted(env.results()) == sorted(case.PLANNED_IDS)

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elfe_ems.sources.samples import clean_samples, fill_gaps, step_integrals, step_means
+from elfe_ems.sources.samples import (
+    clean_samples,
+    fill_gaps,
+    long_gaps,
+    step_integrals,
+    step_means,
+)
 
 T0 = 1_700_001_000  # on the 900 s grid
 NAN = float("nan")
@@ -75,6 +81,14 @@ def test_bad_arguments(steps: int, step_s: int, max_hold_s: float) -> None:
 def test_mismatched_shapes() -> None:
     with pytest.raises(ValueError, match="same length"):
         step_means(np.array([T0, T0 + 1]), np.array([1.0]), T0, 1)
+
+
+def test_long_gaps() -> None:
+    values = np.array([NAN, 1, NAN, NAN, NAN, 2, NAN, np.inf, 3, NAN, NAN, NAN])
+    assert long_gaps(values, 2).tolist() == [0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]
+    assert not long_gaps(values, 3).any()
+    assert long_gaps(np.array([NAN, NAN]), 1).all()
+    assert long_gaps(np.array([]), 1).size == 0
 
 
 def test_fill_gaps() -> None:

@@ -10,13 +10,11 @@ Without ``/usr/bin/chromium`` these tests are skipped, unless ``EMS_TEST_REQUIRE
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,28 +23,16 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, sync_playwright
 from web_dataset import CURRENT_TYPES, NOW, STEP, Dashboard
 
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from elfe_ems.store.health import ROUND_AGE_LIMITS_S
 from elfe_ems.store.tables import p_c_without_flexible_consumption, run_log
 from elfe_ems.web.app import PAGES, create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 10_000
 WIDTHS = {"laptop": (1366, 768), "phone": (390, 844)}
 """The viewports every page must fit [CSS px]."""
 
-if not CHROMIUM.exists():
-    reason = f"{CHROMIUM} is missing (apt install chromium)"
-    if os.environ.get("EMS_TEST_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(f"EMS_TEST_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason, allow_module_level=True)
+require_chromium(module_level=True)
 
 
 def _free_port() -> int:

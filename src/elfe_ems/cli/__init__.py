@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +20,23 @@ from elfe_ems.cli.planning import replay_command, run_command, solve_command
 from elfe_ems.cli.web import web_command
 from elfe_ems.cli.zabbix import zabbix_template_command
 
-app = typer.Typer(
+OWNER_ONLY = 0o077
+"""The umask bits every ``ems`` process holds: what it writes (the SQLite store and its
+``-wal``/``-shm``, the run conditions, reports) is readable by its user alone, whatever umask
+it was started with (a stricter one is kept)."""
+
+
+class EmsApp(typer.Typer):
+    """The ``ems`` command; called as a program (the console script, ``python -m elfe_ems``),
+    it first makes the process's umask owner-only. Tests invoke it in their own process
+    through Click, which leaves their umask alone."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        os.umask(os.umask(OWNER_ONLY) | OWNER_ONLY)
+        return super().__call__(*args, **kwargs)
+
+
+app = EmsApp(
     rich_markup_mode=None,  # help texts are plain: "[s]" is a unit, not a style
     no_args_is_help=True,
     help="ELFE community energy management system: places flexible consumption "

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from elfe_ems.cli.logs import hide_secrets
 from elfe_ems.config import ConfigError, Settings, load_settings
 from elfe_ems.timegrid.local import TIME_FORMS, TimeTextError, local_text, parse_time, utc_iso
 
@@ -62,11 +63,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def settings_from(config: Path | None) -> Settings:
-    """The settings, or exit with code 2 and a message naming the bad key."""
+    """The settings, or exit with code 2 and a message naming the bad key; from now on no
+    log line shows one of their secrets."""
     try:
-        return load_settings(config)
+        settings = load_settings(config)
     except ConfigError as error:
         raise fail(str(error), 2) from None
+    hide_secrets(settings)
+    return settings
 
 
 def at_time(at: str | None, zone: ZoneInfo) -> float:

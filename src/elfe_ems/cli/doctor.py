@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from elfe_ems.cli.common import ConfigOption, JsonOption, console, fail, json_time, print_json
+from elfe_ems.cli.logs import hide_secrets
 from elfe_ems.config import ConfigError, load_settings
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def doctor_command(
         else:
             console.print(_table(unusable))
         raise fail("the configuration cannot be used", 1) from None
+    hide_secrets(settings)
     where = str(config) if config else "environment and defaults"
     checks = [
         Check("configuration", "ok", f"valid ({where})"),

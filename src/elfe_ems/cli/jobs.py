@@ -27,6 +27,7 @@ from elfe_ems.cli.common import (
     settings_from,
     shown_time,
 )
+from elfe_ems.config import without_secrets
 from elfe_ems.jobs import serve as serving
 from elfe_ems.jobs import systemd
 from elfe_ems.jobs.registry import JOBS, JobError, job_named, load_target
@@ -57,7 +58,7 @@ def job_command(
 
     Each run is recorded in the store (the health checks read it)."""
     # here, not at the top: the store's database layer would slow down every start
-    from elfe_ems.jobs.runs import recorded_run, without_secrets  # noqa: PLC0415
+    from elfe_ems.jobs.runs import recorded_run  # noqa: PLC0415
 
     if target is None:
         try:

@@ -3,7 +3,9 @@
 Under systemd, whose journal reads standard error (``JOURNAL_STREAM`` names the stream's
 device and inode), each line starts with its sd-daemon syslog priority (``<4>`` a warning)
 instead of the level's name, so that ``journalctl -p warning`` finds the warnings. A WARNING
-line the process has already logged is not logged again: every repeat says nothing new.
+line the process has already logged is not logged again: every repeat says nothing new. Once
+a command has its settings, no line shows one of their secrets (:func:`hide_secrets`): not
+even one that a server's answer quoted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 import os
 import sys
 from typing import TextIO
+
+from elfe_ems.config import Settings, without_secrets
 
 PLAIN_FORMAT = "%(levelname)s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(name)s: %(message)s"  # the priority prefix says the level
@@ -60,6 +64,34 @@ class RepeatFilter(logging.Filter):
             return False
         self._seen.add(line)
         return True
+
+
+class SecretFilter(logging.Filter):
+    """Masks the secrets of the settings in a record's message and traceback."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        shown = without_secrets(message, self.settings)
+        if shown != message:
+            record.msg, record.args = shown, None
+        if record.exc_info and not record.exc_text:
+            trace = self._formatter.formatException(record.exc_info)
+            record.exc_text = without_secrets(trace, self.settings)
+        return True
+
+
+def hide_secrets(settings: Settings) -> None:
+    """From now on, the secrets of ``settings`` are masked in every line the root logger's
+    handlers write (the loggers of the libraries too)."""
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, SecretFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(SecretFilter(settings))
 
 
 class StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]

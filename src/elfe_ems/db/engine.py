@@ -115,11 +115,27 @@ def error_reason(error: Exception) -> str:
     return " ".join(line.strip() for line in str(cause).splitlines() if line.strip())
 
 
-def database_problem(database: str, error: Exception, *urls: str) -> str:
-    """``"<database> database: <reason>"`` for an error met on one of the EMS's databases,
-    without the passwords of ``urls``, with how to create the tables when one is missing."""
-    reason = redact(error_reason(error), *urls)
+def database_location(url: str) -> str:
+    """Where ``url``'s database is, without user or password: ``host:port/name`` for
+    PostgreSQL (libpq's defaults for what the URL leaves out), the file for SQLite."""
+    try:
+        parsed = parse_url(url)
+    except DatabaseUrlError:
+        return mask_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    port = parsed.port or parsed.query.get("port") or 5432
+    return f"{host}:{port}/{parsed.database or ''}"
+
+
+def database_problem(database: str, error: Exception, url: str, *other_urls: str) -> str:
+    """``"<database> database: <reason> (at <location>)"`` for an error met on one of the
+    EMS's databases, the one of ``url``; without the passwords of ``url`` and
+    ``other_urls``, with how to create the tables when one is missing."""
+    reason = redact(error_reason(error), url, *other_urls)
     missing = isinstance(error, (OperationalError, ProgrammingError)) and MISSING_TABLE.search(
         reason
     )
-    return f"{database} database: {reason}" + (f" ({missing_table_hint()})" if missing else "")
+    where = f"at {database_location(url)}" + (f"; {missing_table_hint()}" if missing else "")
+    return f"{database} database: {reason} ({where})"

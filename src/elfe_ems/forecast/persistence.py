@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from elfe_ems.sources.samples import fill_gaps, step_means
+from elfe_ems.sources.samples import fill_gaps, long_gaps, step_means
 from elfe_ems.timegrid import DAY_S
+
+MAX_FILL_STEPS = 8
+"""The longest run of steps without data that is interpolated (2 h of 15-min steps); a longer
+gap is not filled: the steps a day after it are not forecast."""
 
 
 def persistence_forecast(last_day_w: np.ndarray) -> np.ndarray:
@@ -64,10 +68,18 @@ def last_day_means(
     return int(first_s), means
 
 
-def forecast_from_means(means: np.ndarray, min_coverage: float = 0.5) -> np.ndarray:
+def forecast_from_means(
+    means: np.ndarray, min_coverage: float = 0.5, max_fill_steps: int = MAX_FILL_STEPS
+) -> np.ndarray:
     """The persistence forecast (:func:`persistence_forecast`) of a day of step means, whose
     steps without data (NaN) are interpolated (:func:`elfe_ems.sources.samples.fill_gaps`) when at
-    least ``min_coverage`` of the steps have data; otherwise ValueError."""
+    least ``min_coverage`` of the steps have data; otherwise ValueError.
+
+    A gap of more than ``max_fill_steps`` steps is not interpolated across: the forecast steps
+    a day (and two days) after it are NaN, not forecast. When the first or the last step is in
+    such a gap, today's offset from yesterday is unknown: the forecast is the day of means as
+    it was, repeated.
+    """
     if not 0 <= min_coverage <= 1:
         raise ValueError(f"min_coverage must be within [0, 1] (got {min_coverage})")
     with_data = int(np.isfinite(means).sum())
@@ -76,7 +88,13 @@ def forecast_from_means(means: np.ndarray, min_coverage: float = 0.5) -> np.ndar
             f"only {with_data} of the {means.size} steps of the last 24 h have data "
             f"(at least {min_coverage:.0%} needed)"
         )
-    return persistence_forecast(fill_gaps(means))
+    filled = fill_gaps(means)
+    long = long_gaps(means, max_fill_steps)
+    if not long.any():
+        return persistence_forecast(filled)
+    forecast = np.tile(filled, 2) if long[0] or long[-1] else persistence_forecast(filled)
+    forecast[np.tile(long, 2)] = np.nan
+    return forecast
 
 
 def balance_forecast(

@@ -6,10 +6,11 @@ as the store owner; the systemd units (:mod:`elfe_ems.jobs.systemd`); the first 
 job, as the user. Each step says what it did, or with ``dry_run`` what it would do. Files that
 exist are kept unless ``force``.
 
-Modes: the folders of data are the user's alone (0700); the configuration folder and its two
-files are root's, readable by the user's group (0750, 0640): the user (and a command run by
-hand as it, e.g. ``ems doctor``) reads them, and cannot change its own configuration or
-secrets. The group is the user's own, with no other member.
+Modes, those of :mod:`elfe_ems.jobs.systemd` (``DATA_FOLDER_MODE``, ``CONFIG_FOLDER_MODE``,
+``CONFIG_FILE_MODE``): the folders of data are the user's alone; the configuration folder and
+its two files are root's, readable by the user's group: the user (and a command run by hand
+as it, e.g. ``ems doctor``) reads them, and cannot change its own configuration or secrets.
+The group is the user's own, with no other member.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ SECRET_VARIABLES = ("EMS_ZABBIX_TOKEN", "EMS_ZABBIX_PASSWORD", "EMS_METEO_CONCEP
 """Secrets copied from ``ems install``'s environment into the secrets file when set."""
 SETTING_KEYS = ("timezone", "zabbix_url", "measurements_url")
 """The settings ``ems install`` writes into the configuration file besides the folders."""
+
+
+SYSTEM_FOLDER_MODE = 0o755
+"""The folders of the system ``ems install`` makes when missing: the units', ``etc/``, …"""
 
 
 class InstallError(RuntimeError):
@@ -206,14 +211,17 @@ class Installer:
         plan = self.plan
         user = plan.user
         for folder, owner, group, mode in (
-            (plan.config_dir, "root", user, 0o750),
-            (plan.data_dir, user, user, 0o700),
-            (plan.data_dir / "run-conditions", user, user, 0o700),
-            (plan.unit_dir, "root", "root", 0o755),
+            (plan.config_dir, "root", user, systemd.CONFIG_FOLDER_MODE),
+            (plan.data_dir, user, user, systemd.DATA_FOLDER_MODE),
+            (plan.data_dir / "run-conditions", user, user, systemd.DATA_FOLDER_MODE),
+            (plan.unit_dir, "root", "root", SYSTEM_FOLDER_MODE),
         ):
             self.say(f"folder {folder}: owner {owner}, group {group}, mode {mode:04o}")
             if not plan.dry_run:
+                missing = [p for p in folder.parents if not p.exists()]
                 folder.mkdir(parents=True, exist_ok=True)
+                for parent in missing:  # etc/, var/lib/: as a system's, not as ems's umask
+                    parent.chmod(SYSTEM_FOLDER_MODE)
                 shutil.chown(folder, owner, group)
                 folder.chmod(mode)
 
@@ -223,21 +231,26 @@ class Installer:
         self._file(self.secrets_file, body, f"{len(self.environment)} secrets, not shown")
 
     def _file(self, path: Path, text: str, what: str) -> None:
+        """Write ``path`` (or keep it), and give it its owner and mode in either case: a file
+        left by hand readable by others is closed."""
         plan = self.plan
+        mode = systemd.CONFIG_FILE_MODE
         if path.exists() and not plan.force:
             same = path.read_text(encoding="utf-8") == text
             self.say(
-                f"file {path}: kept ({'unchanged' if same else 'differs; --force replaces it'})"
+                f"file {path}: kept ({'unchanged' if same else 'differs; --force replaces it'}), "
+                f"owner root, group {plan.user}, mode {mode:04o}"
             )
-            return
-        self.say(f"file {path} ({what}): owner root, group {plan.user}, mode 0640")
+        else:
+            self.say(f"file {path} ({what}): owner root, group {plan.user}, mode {mode:04o}")
+            if not plan.dry_run:
+                # created with its mode: never readable by others, not even for a moment
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    file.write(text)
         if not plan.dry_run:
-            # created with its mode: never readable by others, not even for a moment
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text)
             shutil.chown(path, "root", plan.user)
-            path.chmod(0o640)
+            path.chmod(mode)
 
     def roles(self) -> None:
         plan = self.plan

@@ -8,6 +8,12 @@ persistence (:mod:`elfe_ems.forecast.persistence`). Every forecast is stored wit
 under the source ``persistence``, so a forecast is never overwritten by a later one: the round reads
 the latest issue of each step, and forecasts can be scored against what was measured.
 
+Bad samples: NaN and infinite values are left out as they are read (a counted notice,
+:func:`elfe_ems.sources.units.history_in`). Gaps of up to 2 h of 15-min means are interpolated; a
+longer gap (an item silent for 12 h) is not: the steps a day after it are not forecast by this
+issue (``[WARN_DATABASE]``, the notice "gap of more than 2 h in the last 24 h"), and the round
+takes them from the previous issues or extends them (its forecast freshness says so).
+
 When its inputs are in the store, the job also issues the weather-profile forecast
 (:mod:`elfe_ems.forecast.weather_profile`, source ``weather-profile``): the stored balance means,
 with the piloted devices' power added back likewise, of the last :data:`PROFILE_HISTORY_DAYS` days
@@ -25,7 +31,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from elfe_ems.config import Settings
-from elfe_ems.forecast.persistence import forecast_from_means, last_day_means
+from elfe_ems.forecast.persistence import MAX_FILL_STEPS, forecast_from_means, last_day_means
 from elfe_ems.forecast.weather_profile import SOURCE as PROFILE_SOURCE
 from elfe_ems.forecast.weather_profile import (
     fit_profile,
@@ -33,9 +39,12 @@ from elfe_ems.forecast.weather_profile import (
     sunshine_yield_w_per_kwp,
 )
 from elfe_ems.jobs.common import database
-from elfe_ems.jobs.measurement_access import measurements, source_name
+from elfe_ems.jobs.measurement_access import ahead_of, measurements, source_name
 from elfe_ems.jobs.registry import JobError
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import note
 from elfe_ems.sources.measurements import Item, MeasurementSource
+from elfe_ems.sources.samples import long_gaps
 from elfe_ems.sources.units import Quantity, history_in
 from elfe_ems.store.flexible import measured_balance_without_devices, planned_power_w
 from elfe_ems.store.tables import balance_measurement, forecast, weather_forecast_history
@@ -70,6 +79,7 @@ def job(settings: Settings, now_s: float) -> str:
     issue_time = int(now_s)
     with measurements(settings) as client:
         item = balance_item(client, settings)
+        ahead_of(item, "balance item", issue_time)  # a clock jump: said, its values not read
         times_s, power_w = history_in(
             client, item, Quantity.POWER_W, issue_time - DAY_S - HOLD_MARGIN_S, issue_time
         )
@@ -101,14 +111,24 @@ def job(settings: Settings, now_s: float) -> str:
             "power_w": float(value),
         }
         for k, value in enumerate(forecast_w)
+        if np.isfinite(value)
     ]
+    unforecast = forecast_w.size - len(rows)
+    if unforecast:
+        text = (
+            f"{int(long_gaps(means_w, MAX_FILL_STEPS).sum())} of its last {means_w.size} "
+            f"steps are in gaps of more than {MAX_FILL_STEPS} steps: "
+            f"{unforecast} of {forecast_w.size} steps not forecast"
+        )
+        note(log, Notice.LONG_GAP, "balance item", item.item_id, text, value=unforecast)
     with database(settings, "store") as store, store.begin() as connection:
         upsert(connection, forecast, rows)
     with database(settings, "store") as store, store.begin() as connection:  # persistence is in
         profile = issue_profile_forecast(connection, settings, issue_time, first_s)
     return (
         f"balance forecast issued at {local_text(issue_time, settings.zone)}: {len(rows)} "
-        f"steps from {local_text(first_s, settings.zone)}, "
+        f"steps from {local_text(first_s, settings.zone)}"
+        f"{f' ({unforecast} not forecast: a gap in the history)' if unforecast else ''}, "
         f"from {len(times_s)} samples of item {item.item_id}, with "
         f"{flexible_w.sum() * STEP_S / 3.6e6:.1f} kWh of piloted devices' planned consumption "
         f"added back; {profile}"

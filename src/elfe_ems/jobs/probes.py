@@ -6,10 +6,11 @@ source, nor spend the weather providers' quota)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from sqlalchemy import Connection, func, select
 
-from elfe_ems.config import Settings
+from elfe_ems.config import Settings, without_secrets
 from elfe_ems.jobs.common import measured_items
 from elfe_ems.jobs.measurement_access import open_source, source_name
 from elfe_ems.jobs.power_prediction import balance_item
@@ -102,6 +103,8 @@ def doctor_checks(
 ) -> list[Check]:
     """Every check of ``ems doctor``, in the order of its report: with ``live``, the sources
     contacted now (:func:`live_checks`); then the stored facts
-    (:func:`~elfe_ems.store.health.stored_checks`)."""
+    (:func:`~elfe_ems.store.health.stored_checks`). No detail shows a secret of the settings,
+    not even one that a source's answer quoted."""
     now = time.time() if now_s is None else now_s
-    return [*(live_checks(settings) if live else []), *stored_checks(settings, now)]
+    checks = [*(live_checks(settings) if live else []), *stored_checks(settings, now)]
+    return [replace(c, detail=without_secrets(c.detail, settings)) for c in checks]

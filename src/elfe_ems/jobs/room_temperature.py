@@ -3,7 +3,10 @@ temperature item [°C], every minute.
 
 Each value is stored with the time Zabbix received it, so a value seen again is stored once
 and the round knows how old the room temperature it uses is. A value outside
-:data:`PLAUSIBLE_C` (a sensor fault, a unit mix-up) is left out with ``[WARN_IGNORED]``.
+:data:`PLAUSIBLE_C` (a sensor fault, a unit mix-up), or timestamped more than
+:data:`~elfe_ems.jobs.measurement_access.MAX_AHEAD_S` after the job's time (a clock that
+jumped ahead: stored, it would hide the real values until then), is left out with
+``[WARN_IGNORED]``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 
 from elfe_ems.config import Settings
 from elfe_ems.jobs.common import database, measured_items
-from elfe_ems.jobs.measurement_access import measurements
+from elfe_ems.jobs.measurement_access import ahead_of, measurements
 from elfe_ems.logtags import Tag
 from elfe_ems.notices.catalogue import Notice
 from elfe_ems.notices.collector import note
@@ -28,7 +31,7 @@ PLAUSIBLE_C = (-30.0, 60.0)
 ITEM = "room temperature item"
 
 
-def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values carry their time)
+def job(settings: Settings, now_s: float) -> str:
     """Store the last room temperature of every heater (see the module docstring)."""
     item_ids = measured_items(settings).room_temperature
     with measurements(settings) as client:
@@ -38,6 +41,8 @@ def job(settings: Settings, now_s: float) -> str:  # noqa: ARG001 (the values ca
         item = items.get(item_id)
         if item is None or item.last_clock is None or item.last_value is None:
             note(log, Notice.NO_VALUE_IN_ZABBIX, ITEM, item_id, "no value in Zabbix")
+            continue
+        if ahead_of(item, ITEM, now_s):
             continue
         try:
             temp_c = conversion(item, Quantity.TEMPERATURE_C).one(item.last_value)

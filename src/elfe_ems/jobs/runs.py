@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
-from elfe_ems.config import MASK, Settings, redact
+from elfe_ems.config import Settings, without_secrets
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for
 from elfe_ems.jobs.registry import JOBS, JobError, Schedule
 from elfe_ems.logtags import Tag
@@ -46,16 +45,6 @@ def period_s(schedule: Schedule) -> int:
     )
     gaps = [b - a for a, b in itertools.pairwise(times)]
     return max([*gaps, times[0] + DAY_S - times[-1]])
-
-
-def without_secrets(text: str, settings: Settings) -> str:
-    """``text`` with the database passwords and every secret setting masked."""
-    text = redact(text, settings.coordination_url, settings.store_url, settings.output_url)
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            text = text.replace(value.get_secret_value(), MASK)
-    return text
 
 
 def record(settings: Settings, run: JobRun) -> None:

@@ -4,8 +4,9 @@ Run daily at 16:00 local, before the evening's off-peak windows: the round sizes
 heating from this energy. A tank is known by its power item (``mesures_puissance_elec_id``); its
 energy meter, when it has one, is the item of the same Zabbix host whose unit is an energy (Wh,
 kWh, MWh: :mod:`elfe_ems.sources.units`). With a meter, the energy is the meter's increase over
-the window (a reset counted from zero, :func:`elfe_ems.learning.meter.energy_from_meter_wh`) from
-the last reading at or before the window's start; without one, the power is integrated
+the window (a reset counted from zero, a fall or a jump no tank could count counted as 0:
+:func:`elfe_ems.learning.meter.energy_from_meter_wh`) from the last reading at or before the
+window's start; without one, the power is integrated
 (:func:`elfe_ems.learning.meter.energy_from_power_wh`). Either way the share of the window the
 readings cover is checked: at least 99 % is the energy; at least half is scaled to 24 h (logged,
 ``[WARN_DATABASE]``); less is not an energy: a meter falls back to the power, and a power that

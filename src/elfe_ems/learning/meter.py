@@ -19,26 +19,43 @@ from elfe_ems.sources.samples import clean_samples, step_integrals
 log = logging.getLogger(__name__)
 
 WS_PER_WH = 3600
+MAX_METER_RATE_W = 36_000.0
+"""A tank's meter never counts faster than this [W]: the largest home connection (36 kVA)."""
 
 
-def energy_from_meter_wh(times_s: np.ndarray, readings_wh: np.ndarray) -> float:
+def energy_from_meter_wh(
+    times_s: np.ndarray, readings_wh: np.ndarray, max_rate_w: float = MAX_METER_RATE_W
+) -> float:
     """The energy [Wh] counted by a cumulative meter between its first and last reading.
 
     Readings are put in time order (duplicate clocks averaged, NaN left out, see
     :func:`elfe_ems.sources.samples.clean_samples`); a negative reading is bad data and left out
     (``[WARN_IGNORED]``). A reading lower than the one before is a reset to 0 (or a rollover):
     the meter is taken to have counted from 0 since, so the new reading itself is the energy
-    of that interval. Fewer than 2 readings give 0.0.
+    of that interval. An interval that would so count more than ``max_rate_w`` could in its
+    time (a counter that went back a little, a glitch, a jump up) is no reset and no
+    consumption: it counts 0 (one ``[WARN_IGNORED]`` line). Fewer than 2 readings give 0.0.
     """
-    _, wh = clean_samples(times_s, readings_wh)
+    t, wh = clean_samples(times_s, readings_wh)
     negative = wh < 0
     if negative.any():
         log.warning("%s %d negative meter readings left out", Tag.IGNORED, negative.sum())
-        wh = wh[~negative]
+        t, wh = t[~negative], wh[~negative]
     if wh.size < 2:
         return 0.0
     rise = np.diff(wh)
-    return float(np.where(rise >= 0, rise, wh[1:]).sum())
+    counted = np.where(rise >= 0, rise, wh[1:])
+    impossible = counted > max_rate_w * np.diff(t) / WS_PER_WH
+    if impossible.any():
+        log.warning(
+            "%s %d of %d meter intervals count more than %.0f W could (a fall that is no reset, "
+            "or a jump): counted 0 Wh",
+            Tag.IGNORED,
+            impossible.sum(),
+            impossible.size,
+            max_rate_w,
+        )
+    return float(np.where(impossible, 0.0, counted).sum())
 
 
 def energy_from_power_wh(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum, unique
 
 from elfe_ems.logtags import Tag
+from elfe_ems.notices.hints import ems_command
 
 GUIDE = "docs/operator-guide.md"
 
@@ -26,6 +27,8 @@ class Entry:
     todo: str
     anchor: str
     detail: str = ""
+    command: str = ""
+    """The ``ems`` command that fixes it, named in ``todo`` by ``{command}``."""
 
 
 @unique
@@ -128,9 +131,10 @@ class Notice(Enum):
     UNUSABLE_DATA = Entry(
         Tag.IMPOSSIBLE,
         "not planned, data that make no sense",
-        "fix the value named in the coordination database or the store (ems thermal set); "
+        "fix the value named in the coordination database or the store ({command}); "
         "the next round plans them",
         "not-planned-data-that-make-no-sense",
+        command="thermal set",
     )
     ROW_REPAIRED = Entry(
         Tag.DATABASE,
@@ -210,6 +214,29 @@ class Notice(Enum):
         "the first is used; keep one energy meter per tank's host in Zabbix",
         "several-energy-items-on-the-host",
     )
+    SAMPLES_NOT_FINITE = Entry(
+        Tag.IGNORED,
+        "samples NaN or infinite",
+        "left out, the item's other samples are used; check the item (its preprocessing or "
+        "the formula of a calculated item) in Zabbix",
+        "samples-nan-or-infinite",
+        "{} samples",
+    )
+    VALUE_IN_THE_FUTURE = Entry(
+        Tag.IGNORED,
+        "value timestamped in the future",
+        "left out of this run; check the clock of the Zabbix server, proxy or agent (NTP)",
+        "value-timestamped-in-the-future",
+        "{} s ahead",
+    )
+    LONG_GAP = Entry(
+        Tag.DATABASE,
+        "gap of more than 2 h in the last 24 h",
+        "the round takes those steps from an earlier forecast or extends them; check that "
+        "the item reports to Zabbix",
+        "gap-of-more-than-2-h-in-the-last-24-h",
+        "{} steps not forecast",
+    )
 
     @property
     def tag(self) -> Tag:
@@ -223,7 +250,8 @@ class Notice(Enum):
     @property
     def advice(self) -> str:
         """What to do, with the guide's section: the end of the kind's WARNING line."""
-        return f"{self.value.todo} — see {self.see}"
+        todo = self.value.todo.format(command=ems_command(self.value.command))
+        return f"{todo} — see {self.see}"
 
 
 SKIPPED: dict[Tag, Notice] = {

@@ -163,6 +163,13 @@ def _solve(scenario: Scenario, options: SolveOptions) -> tuple[Plan, SolveStats]
         solver=_solver_info(status, search, _objective(load_w, weight_h), price),
         devices=device_plans,
     )
+    if status != "optimal":  # the time ran out (or the solver failed): say what stands
+        log.info(
+            "time limit %g s: plan %s, gap %.2e to the proven bound",
+            options.time_limit_s,
+            status,
+            plan.solver.gap,
+        )
     return plan, SolveStats(build_ms=build_ms, solve_ms=plan.solver.solve_ms, **search.sizes)
 
 

@@ -15,7 +15,8 @@ A database that cannot be used ends the round with :class:`RoundError` (message 
 passwords) before anything is published: the output database is written in a single
 transaction, so the control daemon sees all rows of the round or none. Once the rows are
 published the round has run: a store that fails to record its success only gets a
-``[WARN_DATABASE]`` warning (the run log then still says "running").
+``[WARN_DATABASE]`` warning (the run log then says "running" until a round started after
+the round job's timeout closes the row as failed, :data:`ABANDONED`).
 
 One run per round (PostgreSQL; SQLite serialises writes itself): a round holds its output
 database's round lock (:mod:`elfe_ems.publish.lock`) from before it reads its inputs until
@@ -41,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, redact
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for, error_reason
-from elfe_ems.jobs.registry import JobError
+from elfe_ems.jobs.registry import JobError, job_named
 from elfe_ems.notices.catalogue import Notice
 from elfe_ems.notices.collector import group_line, grouped
 from elfe_ems.planner.core import SolveOptions, SolveStats, solve
@@ -67,7 +68,7 @@ log = logging.getLogger(__name__)
 
 DAEMON_DELAY_S = 5  # the control daemon applies the plans at each quarter hour + 5 s
 IO_MARGIN_S = 15  # reading the inputs and publishing, within the daemon's delay
-MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much solver time
+MIN_SOLVE_S = 5  # a round run late (by hand) still gets this much (within the limit)
 
 
 class RoundError(RuntimeError):
@@ -159,7 +160,7 @@ def _run_round(settings: Settings, at_s: float, progress: Progress) -> RoundOutc
                         progress,
                     )
             except RoundBusyError as busy:
-                _stand_down(store, run_id, grid, str(busy))
+                _stand_down(store, run_id, local_text(grid.round_start, settings.zone), str(busy))
             except Exception as error:  # whatever it is, the run log says the round failed
                 _log_failure(store, run_id, redact(error_reason(error), *urls))
                 raise
@@ -173,15 +174,16 @@ def _run_round(settings: Settings, at_s: float, progress: Progress) -> RoundOutc
                 )
             return outcome
     except _DatabaseError as failure:
-        raise RoundError(database_problem(failure.database, failure.error, *urls)) from None
+        url = str(getattr(settings, f"{failure.database}_url"))
+        raise RoundError(database_problem(failure.database, failure.error, url, *urls)) from None
     except (SQLAlchemyError, DatabaseUrlError, OSError) as error:
         raise RoundError(redact(error_reason(error), *urls)) from None
 
 
-def _stand_down(store: Engine, run_id: int, grid: Grid, reason: str) -> NoReturn:
+def _stand_down(store: Engine, run_id: int, round_text: str, reason: str) -> NoReturn:
     """Say why this run does nothing, take its attempt back out of the run log (the other
     run's row tells the round), and raise :class:`RoundStoodDownError`."""
-    message = f"round {grid.iso(grid.round_start)}: {reason}; this run stands down"
+    message = f"round {round_text}: {reason}; this run stands down"
     log.warning("[WARN_IGNORED] %s, nothing published", message)
     with _on("store"), store.begin() as connection:
         connection.execute(delete(run_log).where(run_log.c.id == run_id))
@@ -209,9 +211,10 @@ def job(settings: Settings, now_s: float) -> str:
 def solver_budget_s(time_limit_s: float, round_start: int, at_s: float) -> float:
     """The solver's time [s]: the configured limit, but no more than the time left before the
     control daemon's pass at the round start (+5 s) less a margin for reading and publishing
-    (a round at 14:14:30 gives it 20 s), and at least :data:`MIN_SOLVE_S`."""
+    (a round at 14:14:30 gives it 20 s), and at least :data:`MIN_SOLVE_S` (a round run late),
+    never more than the configured limit (a limit of 0.1 s is 0.1 s)."""
     left_s = round_start + DAEMON_DELAY_S - at_s - IO_MARGIN_S
-    return max(MIN_SOLVE_S, min(time_limit_s, left_s))
+    return min(time_limit_s, max(MIN_SOLVE_S, left_s))
 
 
 def _plan_and_publish(
@@ -235,7 +238,7 @@ def _plan_and_publish(
     write_model(scenario, saved_scenario)
     options = _solve_options(settings, grid, budget_s)
     save_options(options, saved_scenario)
-    progress(f"planning (time limit {budget_s:.0f} s)")
+    progress(f"planning (time limit {budget_s:.3g} s)")  # 0.1 s is not "0 s"
     plan, stats = solve(scenario, options)
     # the plan file says what it was planned on (an optional field of the contract)
     plan = plan.model_copy(
@@ -246,12 +249,15 @@ def _plan_and_publish(
     with _on("output"), publisher.begin():
         published = publish(publisher, plan, scenario.net_load_w, settings.planning_method)
     log.info(
-        "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s",
-        grid.iso(grid.round_start),
+        "round %s: %d rows published, import %.0f Wh (without EMS %.0f Wh), solver %s "
+        "(gap %.2e, time limit %g s)",
+        local_text(grid.round_start, settings.zone),
         published,
         plan.import_wh,
         plan.import_wh_asap,
         plan.solver.status,
+        plan.solver.gap,
+        budget_s,
     )
     accounting = account(inputs.rows, built, plan)
     _log_accounting(accounting)
@@ -344,15 +350,34 @@ def _read_inputs(
     return inputs_read, ages, freshness
 
 
+ABANDONED = (
+    "ended without logging how: killed, its machine stopped, or the store lost after the "
+    "publish (the output tables say whether it published)"
+)
+"""The error of a round's run log row left "running" past the round job's timeout."""
+
+
 def _log_start(store: Engine, grid: Grid, method: str) -> int:
+    """Log this run as running; a row still "running" past the round job's timeout is a run
+    that died without logging its end (SIGKILL, a machine lost): it is closed as failed, so
+    the history shows no round running for ever."""
+    now_s = time.time()
     with store.begin() as connection:
+        connection.execute(
+            update(run_log)
+            .where(
+                run_log.c.status == "running",
+                run_log.c.started_at < now_s - job_named("round").timeout_s,
+            )
+            .values(status="failed", error=ABANDONED)
+        )
         return int(
             connection.execute(
                 insert(run_log)
                 .values(
                     round_start=grid.round_start,
                     planning_method=method,
-                    started_at=time.time(),
+                    started_at=now_s,
                     status="running",
                 )
                 .returning(run_log.c.id)

@@ -94,15 +94,16 @@ def points(answer: Any) -> list[WeatherPoint]:
     for k, start in enumerate(starts):
         # gusts and sunshine of the hour from start are given with the next hour
         after = k + 1 if k + 1 < len(starts) and starts[k + 1] == start + HOUR_S else None
-        sunshine_s = None if after is None else number(sunshine[after], where)
+        at = f"{where} hour {start}"  # an error names the hour and the variable
+        sunshine_s = None if after is None else number(sunshine[after], f"{at} sunshine_duration")
         result.append(
             WeatherPoint(
                 target_time_s=start,
                 period_s=HOUR_S,
-                temperature_c=temperature(temps[k], where),
-                wind_kmh=number(winds[k], where),
-                gust_kmh=None if after is None else number(gusts[after], where),
-                wind_dir_deg=number(directions[k], where),
+                temperature_c=temperature(temps[k], f"{at} temperature_2m"),
+                wind_kmh=number(winds[k], f"{at} wind_speed_10m"),
+                gust_kmh=None if after is None else number(gusts[after], f"{at} wind_gusts_10m"),
+                wind_dir_deg=number(directions[k], f"{at} wind_direction_10m"),
                 sunshine_h=None if sunshine_s is None else sunshine_s / HOUR_S,
             )
         )

@@ -117,3 +117,17 @@ def fill_gaps(values: np.ndarray) -> np.ndarray:
     if known.size == 0:
         raise ValueError(f"no finite value among {v.size} to fill the gaps from")
     return np.interp(np.arange(v.size), known, v[known])
+
+
+def long_gaps(values: np.ndarray, max_gap: int) -> npt.NDArray[np.bool_]:
+    """Whether each entry is in a run of more than ``max_gap`` non-finite entries: the gaps
+    that :func:`fill_gaps` would fill by inventing the data of a long silence."""
+    missing = ~np.isfinite(np.asarray(values, dtype=float))
+    # runs of missing entries: their starts and ends (exclusive) from the edges of the mask
+    edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    long = np.zeros(missing.size, dtype=bool)
+    for start, end in zip(starts, ends, strict=True):
+        if end - start > max_gap:
+            long[start:end] = True
+    return long

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from elfe_ems.logtags import Tag
+from elfe_ems.notices.catalogue import Notice
+from elfe_ems.notices.collector import note
 from elfe_ems.sources.measurements import Item, MeasurementError, MeasurementSource
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,11 @@ class UnitError(MeasurementError):
     """An item whose unit is not one of its quantity's."""
 
 
+def _noun(quantity: Quantity) -> str:
+    """``power``, ``energy`` or ``temperature``."""
+    return quantity.name.split("_")[0].lower()
+
+
 def normalised(units: str) -> str:
     return units.strip().lower().replace(" ", "")
 
@@ -89,7 +96,7 @@ def conversion(item: Item, quantity: Quantity) -> Conversion:
         accepted = ", ".join(UNITS[quantity])
         raise UnitError(
             f"item {item.item_id} ({item.name}) is in {item.units!r}, not a "
-            f"{quantity.name.split('_')[0].lower()} unit ({accepted})"
+            f"{_noun(quantity)} unit ({accepted})"
         )
     return found
 
@@ -98,11 +105,22 @@ def history_in(
     source: MeasurementSource, item: Item, quantity: Quantity, start_s: int, end_s: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The item's samples over ``[start_s, end_s]`` in ``quantity``'s EMS unit; an item in a
-    unit of another quantity is logged (``[WARN_DATABASE]``) and raises :class:`UnitError`."""
+    unit of another quantity is logged (``[WARN_DATABASE]``) and raises :class:`UnitError`.
+    NaN and infinite values (Zabbix stores what a calculated item or a script gives) are left
+    out, counted in one notice per item (``[WARN_IGNORED]``): never a mean or an energy."""
     try:
         convert = conversion(item, quantity)
     except UnitError as error:
         log.warning("%s %s: not read", Tag.DATABASE, error)
         raise
     times_s, values = source.history(item, start_s, end_s)
-    return times_s, convert(np.asarray(values, dtype=float))
+    values = convert(np.asarray(values, dtype=float))
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = int((~finite).sum())
+        text = f"{bad} of {values.size} samples are NaN or infinite: left out"
+        note(
+            log, Notice.SAMPLES_NOT_FINITE, f"{_noun(quantity)} item", item.item_id, text, value=bad
+        )
+        times_s, values = times_s[finite], values[finite]
+    return times_s, values

@@ -52,7 +52,8 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
     ``forecaster`` setting), else from the latest issue of the other sources: the round
     says how many steps fell back (``[WARN_DATABASE]``). Steps no forecast covers are extended
     by 24 h persistence of the steps that are covered (the value a day earlier, itself
-    forecast or extended); with nothing at all the net load is 0. Either way the round says so
+    forecast or extended); a step without a value a day earlier either (nothing at all, or a
+    long gap in the measurements) is a net load of 0. Either way the round says so
     (``[WARN_DATABASE]``, with the forecast's freshness: see :class:`NetLoad`). A NaN or
     infinite value is no forecast.
     """
@@ -104,14 +105,14 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
             fallback,
             grid.steps,
         )
-    found = bool(surplus)  # before the loop, which adds the extended steps
     values: list[float] = []
     used: list[int] = []  # issue time of the forecast behind each step (none for a zero)
-    covered = 0
+    covered = zeroed = 0
     for t in horizon:
         if t in surplus:
             covered += 1
         else:
+            zeroed += t - DAY_S not in surplus
             surplus[t] = surplus.get(t - DAY_S, 0.0)
             if t - DAY_S in issued:
                 issued[t] = issued[t - DAY_S]
@@ -119,11 +120,22 @@ def net_load(connection: Connection, grid: Grid, forecaster: str = "persistence"
         if t in issued:
             used.append(issued[t])
     age = grid.round_start - max(used) if used else None
-    completion = None
-    if covered < grid.steps:
-        rest = "extended by 24 h persistence" if found else "taken as a zero net load"
-        completion = f"the forecast covers {covered} of {grid.steps} steps: the rest {rest}"
-    return NetLoad(values, covered, age, completion)
+    return NetLoad(values, covered, age, _completion(covered, zeroed, grid.steps))
+
+
+def _completion(covered: int, zeroed: int, steps: int) -> str | None:
+    """How the steps no forecast covers were filled (None: there are none), ``zeroed`` of
+    them without a value a day earlier either."""
+    if covered == steps:
+        return None
+    extended = steps - covered - zeroed
+    if not extended:
+        rest = "taken as a zero net load"
+    elif zeroed:  # a day earlier had no forecast either for some (a long gap, say)
+        rest = f"{extended} extended by 24 h persistence, {zeroed} taken as a zero net load"
+    else:
+        rest = "extended by 24 h persistence"
+    return f"the forecast covers {covered} of {steps} steps: the rest {rest}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import RowMapping
 
 from elfe_ems.config import Settings
@@ -29,6 +29,12 @@ from elfe_ems.web.plans import (
     saved_curves,
 )
 from elfe_ems.web.scores import score_forecasts
+
+SQL_INT_MAX = 2**63 - 1
+"""The largest integer both databases compare (SQLite INTEGER, PostgreSQL BIGINT): larger
+ids and times are refused (422), not sent to the database."""
+
+RunId = Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="The round's id in the run log.")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such round, or its plan is not available."},
@@ -56,7 +62,7 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
         return Meta(
             timezone=settings.timezone,
             planning_method=method,
-            round_age_limits_s=ROUND_AGE_LIMITS_S,
+            round_age_limits_s=list(ROUND_AGE_LIMITS_S),
             machine_type_names=TYPE_NAMES,
         )
 
@@ -85,12 +91,12 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
         return [round_summary(row, run_dir) for row in rows]
 
     @router.get("/rounds/{run_id}", tags=["rounds"])
-    def one_round(run_id: int) -> RoundSummary:
+    def one_round(run_id: RunId) -> RoundSummary:
         """One round (one attempt: a re-run is another round)."""
         return round_summary(round_row(run_id), run_dir)
 
     @router.get("/rounds/{run_id}/plan", tags=["plans"])
-    def round_plan(run_id: int) -> PlanView:
+    def round_plan(run_id: RunId) -> PlanView:
         """A round's plan, with the balance curves of its own saved files."""
         row = round_row(run_id)
         plan = load_plan(row, run_dir)
@@ -100,7 +106,8 @@ def api_router(settings: Settings, databases: ReadOnlyDatabases) -> APIRouter:
     def forecast(
         days: Annotated[float, Query(gt=0, le=31, description="Length of the period [d].")] = 2,
         end: Annotated[
-            int | None, Query(description="End of the period [Unix s]; default: now.")
+            int | None,
+            Query(ge=0, le=SQL_INT_MAX, description="End of the period [Unix s]; default: now."),
         ] = None,
     ) -> ForecastView:
         """The measured net load of the period, the forecasts of it per horizon, and their

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from elfe_ems.config import Settings
 from elfe_ems.web.access import Handler, required_token, token_guard
 from elfe_ems.web.api import api_router
-from elfe_ems.web.databases import DatabaseUnavailable, ReadOnlyDatabases
+from elfe_ems.web.databases import DatabaseUnavailable, ReadOnlyDatabases, read_only_settings
 from elfe_ems.web.monitoring import monitoring_router
 from elfe_ems.web.plans import PlanUnavailable
 
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     that cannot be used.
     """
     token = required_token(settings)
+    settings = read_only_settings(settings)  # every route reads only, the health checks too
     databases = ReadOnlyDatabases(settings)
 
     @asynccontextmanager

@@ -2,7 +2,8 @@
 
 Reading only is enforced by the databases themselves, not just by the queries: an SQLite file
 is opened in read-only mode (a missing file is an error, never a new empty database), and a
-PostgreSQL transaction is declared ``READ ONLY``. Any database error becomes
+PostgreSQL session starts with ``default_transaction_read_only`` on. The whole app reads
+through such URLs (:func:`read_only_settings`), the health checks too. Any database error becomes
 :class:`DatabaseUnavailable`, which names the database and never shows a password; the API
 answers it with a 503.
 """
@@ -31,15 +32,34 @@ class DatabaseUnavailable(RuntimeError):  # noqa: N818 - a state, reported as HT
     """A database that cannot be read now; the message names it and says why."""
 
 
+READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+
+
 def read_only_url(url: str) -> str:
-    """``url`` for reading only: an SQLite file as a ``mode=ro`` URI, PostgreSQL unchanged
-    (its transactions are made read-only by :meth:`ReadOnlyDatabases.reading`)."""
+    """``url`` for reading only: an SQLite file as a ``mode=ro`` URI, PostgreSQL with every
+    transaction read-only (its other ``options`` kept). Unchanged when it already reads only."""
     parsed = parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        options = str(parsed.query.get("options", ""))
+        if READ_ONLY_OPTION in options:
+            return url
+        read_only = parsed.update_query_dict({"options": f"{options} {READ_ONLY_OPTION}".strip()})
+        return read_only.render_as_string(hide_password=False)
     in_file = parsed.database not in (None, "", ":memory:") and not parsed.query.get("uri")
-    if parsed.get_backend_name() != "sqlite" or not in_file:
+    if not in_file:
         return url
     uri = Path(str(parsed.database)).resolve().as_uri() + "?mode=ro"
     return URL.create("sqlite", database=uri, query={"uri": "true"}).render_as_string()
+
+
+def read_only_settings(settings: Settings) -> Settings:
+    """``settings`` with the store's and the output's URLs for reading only."""
+    return settings.model_copy(
+        update={
+            "store_url": read_only_url(settings.store_url),
+            "output_url": read_only_url(settings.output_url),
+        }
+    )
 
 
 class ReadOnlyDatabases:
@@ -60,8 +80,6 @@ class ReadOnlyDatabases:
         :class:`DatabaseUnavailable`."""
         try:
             with self._engines[name].connect() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.exec_driver_sql("SET TRANSACTION READ ONLY")
                 yield connection
         except SQLAlchemyError as error:
             reason = redact(error_reason(error), *self._urls.values())

@@ -21,9 +21,12 @@ class Meta(BaseModel):
 
     timezone: str = Field(description="IANA time zone in which the pages show times.")
     planning_method: str = Field(description="The planning method whose rounds are shown.")
-    round_age_limits_s: tuple[int, int] = Field(
+    # a list, not a tuple: OpenAPI tools read a tuple's `prefixItems` badly (schemathesis 4)
+    round_age_limits_s: list[int] = Field(
+        min_length=2,
+        max_length=2,
         description="A last round older than the first [s] is a warning, than the second a "
-        "failure (the limits of the health checks)."
+        "failure (the limits of the health checks).",
     )
     machine_type_names: dict[int, str] = Field(
         description="Name of each known device type code (`machine_type`)."

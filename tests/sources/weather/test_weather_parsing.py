@@ -5,6 +5,7 @@ refused with a WeatherError."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -295,3 +296,26 @@ def test_a_recorded_answer_with_absurd_values_keeps_the_others() -> None:
     points = checked(meteo_concept.hourly_points(answer), "meteo-concept")
     assert len(points) == 10
     assert utc("2026-10-24 13:00") not in {p.target_time_s for p in points}
+
+
+def test_nan_and_infinity_in_the_json_text_are_left_out(
+    web: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """JSON has no NaN, but Python's decoder (httpx's) reads the ``NaN`` and ``Infinity`` a
+    broken server writes: those points are left out, counted in one line, never stored."""
+    answer = copy.deepcopy(recorded("open_meteo_forecast.json"))
+    hourly = answer["hourly"]
+    hourly["temperature_2m"][5] = float("nan")
+    hourly["wind_speed_10m"][6] = float("inf")
+    hourly["wind_direction_10m"][7] = float("-inf")
+    text = json.dumps(answer)  # writes NaN, Infinity, as a broken server may
+    assert "NaN" in text
+    assert "-Infinity" in text
+    web.get(OPEN_METEO).respond(200, text=text)
+    with httpx.Client() as client:
+        points = open_meteo.fetch(settings(), client)
+    assert len(points) == len(hourly["time"]) - 3
+    left_out = {hourly["time"][k] for k in (5, 6, 7)}
+    assert not left_out & {p.target_time_s for p in points}
+    (line,) = [m for m in caplog.messages if m.startswith("[WARN_IGNORED]")]
+    assert f"open-meteo: 3 of {len(hourly['time'])} points left out" in line

@@ -61,8 +61,11 @@ def test_a_balance_item_that_stops_updating_is_stale_everywhere(
     outcome = run_round(settings, NOW + 60)
 
     freshness = {source.name: source for source in outcome.freshness}
-    assert freshness["forecast"].state == State.FRESH  # issued a minute ago ...
-    assert freshness["balance measurements"].state == State.STALE  # ... from 6 h old data
+    # issued a minute ago, but the 6 h of silence is not filled: the steps a day after it
+    # (23 of the horizon's 96) are not forecast
+    assert freshness["forecast"].state == State.STALE
+    assert freshness["forecast"].coverage == pytest.approx(73 / 96)
+    assert freshness["balance measurements"].state == State.STALE  # from 6 h old data
     age_s = freshness["balance measurements"].age_s
     assert age_s is not None
     assert 6 * HOUR <= age_s <= 6 * HOUR + 1800
