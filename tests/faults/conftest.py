@@ -12,26 +12,25 @@ from faults_cluster import OwnCluster
 from faults_env import FaultEnv, fill_coordination, new_env
 
 
-@pytest.fixture(scope="session")
-def own_cluster() -> Iterator[OwnCluster]:
+def _started_cluster() -> Iterator[OwnCluster]:
     cluster = OwnCluster()
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def own_cluster() -> Iterator[OwnCluster]:
+    yield from _started_cluster()
 
 
 @pytest.fixture(scope="session")
 def other_cluster() -> Iterator[OwnCluster]:
     """A second own cluster, for the one database of a community that a test stops while
     the others stay up."""
-    cluster = OwnCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
+    yield from _started_cluster()
 
 
 @pytest.fixture(scope="session")
