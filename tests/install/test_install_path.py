@@ -210,7 +210,7 @@ def test_install_path_publishes_a_first_plan(
         assert password not in first.stdout + first.stderr
     assert "secrets.env" not in (etc / "config.toml").read_text(encoding="utf-8").split("\n", 1)[1]
     units = sorted(p.name for p in plan.unit_dir.iterdir())
-    assert len(units) == 2 * len(JOBS)
+    assert len(units) == 2 * len(JOBS) + 1  # and the web service
 
     with admin(layout.store_database) as connection:
         results = connection.execute(
@@ -246,7 +246,7 @@ def test_install_path_publishes_a_first_plan(
     assert f"user {user}: exists" in again.stdout
     assert "secrets.env: kept (unchanged)" in again.stdout
     assert "config.toml: kept (unchanged)" in again.stdout
-    assert f"units: 0 written, {2 * len(JOBS)} unchanged" in again.stdout
+    assert f"units: 0 written, {2 * len(JOBS) + 1} unchanged" in again.stdout
     assert "migrations: store at" in again.stdout
     assert "up to date" in again.stdout
     assert shlex.join(as_user(plan, "job", "round")) in again.stdout  # printed, not run

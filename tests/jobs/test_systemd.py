@@ -35,6 +35,8 @@ from elfe_ems.jobs.systemd import (
 )
 
 ROUND_TIMES = {"14:30", "29:30", "44:30", "59:30"}
+UNIT_COUNT = 2 * len(JOBS) + 1
+"""A service and a timer per job, and the web service."""
 EXPOSURE_LIMIT = 2.0
 """The highest ``systemd-analyze security`` exposure a job's service may have (0 to 10; up to
 4.9 is "OK" for systemd)."""
@@ -86,12 +88,12 @@ def test_installed_units_verify(runner: CliRunner, tmp_path: Path) -> None:
     code, out, err = install(runner, tmp_path)
     assert code == 0, err
     assert "not here: time zone (Europe/Paris)" in err  # no configuration file here
-    assert len(unit_files(tmp_path)) == 2 * len(JOBS)
+    assert len(unit_files(tmp_path)) == UNIT_COUNT
     verified = analyze("verify", *unit_files(tmp_path))
     assert verified.returncode == 0, verified.stderr
     assert verified.stderr == ""
     assert verified.stdout == ""
-    assert f"{2 * len(JOBS)} unit files written to {tmp_path}" in out
+    assert f"{UNIT_COUNT} unit files written to {tmp_path}" in out
 
 
 def test_units_are_hardened(runner: CliRunner, tmp_path: Path) -> None:
@@ -100,7 +102,7 @@ def test_units_are_hardened(runner: CliRunner, tmp_path: Path) -> None:
     code, _out, err = install(runner, tmp_path, "--ems", "/opt/elfe-ems/bin/ems")
     assert code == 0, err
     services = sorted(tmp_path.glob("*.service"))
-    assert len(services) == len(JOBS)
+    assert len(services) == len(JOBS) + 1  # and the web service
     scores = {}
     for service in services:
         rated = analyze("security", "--offline=yes", "--no-pager", str(service))
@@ -188,7 +190,8 @@ def test_service_and_timer_contents(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stderr == ""
     files = dict(part.split("\n", 1) for part in result.stdout.split("# ===== ")[1:])
     assert sorted(files) == sorted(
-        f"elfe-ems-{job.name}.{kind}" for job in JOBS for kind in ("service", "timer")
+        [f"elfe-ems-{job.name}.{kind}" for job in JOBS for kind in ("service", "timer")]
+        + ["elfe-ems-web.service"]
     )
     service = files["elfe-ems-round.service"].splitlines()
     for line in (
@@ -227,6 +230,20 @@ def test_service_and_timer_contents(runner: CliRunner, tmp_path: Path) -> None:
         "OnCalendar=*-*-* *:14,29,44,59:30 UTC",
     ]
     assert "TimeoutStartSec=600" in files["elfe-ems-water-heater-energy.service"]
+    web = files["elfe-ems-web.service"].splitlines()
+    for line in (
+        "Type=exec",
+        "Restart=on-failure",
+        "User=elfe",
+        f"ExecStart=/opt/ems/bin/ems web --config {config}",
+        f"EnvironmentFile=-{config.parent}/secrets.env",
+        f"ReadWritePaths=/srv/ems%%1 {data} {data}/run-conditions /var/cache/ems",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "WantedBy=multi-user.target",
+    ):
+        assert line in web
+    assert not any(line.startswith("TimeoutStartSec=") for line in web)
 
 
 def test_protect_home_read_only_for_an_ems_in_a_home(runner: CliRunner, tmp_path: Path) -> None:
@@ -263,7 +280,7 @@ def test_install_never_overwrites_a_changed_unit(runner: CliRunner, tmp_path: Pa
     assert install(runner, tmp_path)[0] == 0
     again = install(runner, tmp_path)
     assert again[0] == 0
-    assert f"0 unit files written to {tmp_path}, {2 * len(JOBS)} unchanged" in again[1]
+    assert f"0 unit files written to {tmp_path}, {UNIT_COUNT} unchanged" in again[1]
     changed = tmp_path / "elfe-ems-round.timer"
     changed.write_text("# edited by hand\n", encoding="utf-8")
     (tmp_path / "elfe-ems-weather.service").unlink()
@@ -276,7 +293,7 @@ def test_install_never_overwrites_a_changed_unit(runner: CliRunner, tmp_path: Pa
     assert not (tmp_path / "elfe-ems-weather.service").exists()  # nothing written
     code, out, err = install(runner, tmp_path, "--force")
     assert code == 0, err
-    assert f"2 unit files written to {tmp_path}, {2 * len(JOBS) - 2} unchanged" in out
+    assert f"2 unit files written to {tmp_path}, {UNIT_COUNT - 2} unchanged" in out
     assert "OnCalendar=" in changed.read_text()
     assert oct(changed.stat().st_mode & 0o777) == "0o644"
 
@@ -299,5 +316,6 @@ def test_install_prints_the_next_commands(runner: CliRunner, tmp_path: Path) -> 
     ) in lines
     assert "systemctl daemon-reload" in lines
     timers = " ".join(f"elfe-ems-{job.name}.timer" for job in JOBS)
-    assert f"systemctl enable --now {timers}" in lines
-    assert lines.index("systemctl daemon-reload") < lines.index(f"systemctl enable --now {timers}")
+    enable = f"systemctl enable --now {timers} elfe-ems-web.service"
+    assert enable in lines
+    assert lines.index("systemctl daemon-reload") < lines.index(enable)

@@ -316,13 +316,24 @@ class Installer:
         else:
             _run([analyze, "verify", *(str(plan.unit_dir / n) for n in files)])
             self.say("units: systemd-analyze verify passed")
-        if plan.start and _systemd_is_init():
-            timers = [systemd.unit_names(job)[1] for job in JOBS]
-            for command in (["systemctl", "daemon-reload"], ["systemctl", "enable", *timers]):
+        if self._systemd_starts():
+            enabled = systemd.enabled_units()
+            for command in (["systemctl", "daemon-reload"], ["systemctl", "enable", *enabled]):
                 self.say(" ".join(command))
                 _run(command)
         else:
             self.say("units: not enabled (--no-start, or systemd is not this machine's init)")
+
+    def _systemd_starts(self) -> bool:
+        return self.plan.start and not self.plan.dry_run and _systemd_is_init()
+
+    def start(self) -> None:
+        """Start the timers and the web service, after the first runs (a timer started
+        before them could run a job beside its first run)."""
+        if self._systemd_starts():
+            command = ["systemctl", "start", *systemd.enabled_units()]
+            self.say(" ".join(command))
+            _run(command)
 
     def first_jobs(self) -> list[str]:
         """Run every job once, in order, as the user; the names of those that failed (a
@@ -377,4 +388,6 @@ def install(plan: InstallPlan, say: Say) -> list[str]:
     installer.roles()
     installer.migrations()
     installer.units()
-    return installer.first_jobs()
+    failed = installer.first_jobs()
+    installer.start()
+    return failed

@@ -1,4 +1,5 @@
-"""systemd units that run the EMS's jobs: one oneshot service and one timer per job.
+"""systemd units that run the EMS's jobs (one oneshot service and one timer per job) and its
+dashboard (one long-running service, :data:`WEB_UNIT`).
 
 Each timer starts its service at the job's schedule (``OnCalendar=`` in the configured time
 zone, to the second); the service runs ``ems job NAME`` as a dedicated unprivileged user, in a
@@ -28,6 +29,7 @@ from elfe_ems.config import Settings
 from elfe_ems.jobs.registry import JOBS, Job, Schedule
 
 PREFIX = "elfe-ems-"
+WEB_UNIT = f"{PREFIX}web.service"
 DEFAULT_USER = "ems"
 DEFAULT_CONFIG = Path("/etc/elfe-ems/config.toml")
 DEFAULT_WORKING_DIRECTORY = Path("/var/lib/elfe-ems")
@@ -68,7 +70,7 @@ CapabilityBoundingSet=
 UMask=0077
 """
 """The sandbox of every job (no MemoryDenyWriteExecute: ctypes callbacks need it off).
-``systemd-analyze security`` (252) rates a job's service 1.5 "OK"
+``systemd-analyze security`` (252) rates each service 1.5 "OK"
 (``tests/jobs/test_systemd.py``)."""
 
 
@@ -169,10 +171,30 @@ def _protect_home(installation: Installation, writable: Sequence[Path]) -> str:
     return "read-only" if in_home else "yes"
 
 
-def service_unit(job: Job, installation: Installation, settings: Settings) -> str:
-    """The oneshot service that runs ``job`` once."""
+def _service_section(
+    installation: Installation, settings: Settings, command: str, name: str
+) -> str:
+    """The ``[Service]`` lines every unit shares after its type: the user, ``ems COMMAND``,
+    the configuration and secrets, the working directory and the sandbox."""
     writable = writable_paths(installation, settings)
     config = _value(installation.config)
+    return f"""\
+User={installation.user}
+Group={installation.user}
+ExecStart={_value(installation.ems)} {command} --config {config}
+Environment=EMS_CONFIG={config}
+# tokens and passwords as EMS_... variables; read by systemd (as root) before each start
+EnvironmentFile=-{_value(installation.secrets)}
+WorkingDirectory={_value(installation.working_directory)}
+SyslogIdentifier={PREFIX}{name}
+ProtectSystem=strict
+ReadWritePaths={" ".join(_value(p) for p in writable)}
+ProtectHome={_protect_home(installation, writable)}
+{HARDENING}"""
+
+
+def service_unit(job: Job, installation: Installation, settings: Settings) -> str:
+    """The oneshot service that runs ``job`` once."""
     return f"""\
 # Made by `ems systemd`: job {job.name} of the ELFE EMS, started by {unit_names(job)[1]}.
 [Unit]
@@ -182,19 +204,29 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-User={installation.user}
-Group={installation.user}
-ExecStart={_value(installation.ems)} job {job.name} --config {config}
-Environment=EMS_CONFIG={config}
-# tokens and passwords as EMS_... variables; read by systemd (as root) before the job starts
-EnvironmentFile=-{_value(installation.secrets)}
-WorkingDirectory={_value(installation.working_directory)}
 TimeoutStartSec={job.timeout_s}
-SyslogIdentifier={PREFIX}{job.name}
-ProtectSystem=strict
-ReadWritePaths={" ".join(_value(p) for p in writable)}
-ProtectHome={_protect_home(installation, writable)}
-{HARDENING}"""
+{_service_section(installation, settings, f"job {job.name}", job.name)}"""
+
+
+def web_unit(installation: Installation, settings: Settings) -> str:
+    """The long-running service of the dashboard and its API (``ems web``), restarted when it
+    fails; it reads the same store, with the same sandbox as the jobs (SQLite in WAL mode
+    writes its shared-memory file even to read)."""
+    return f"""\
+# Made by `ems systemd`: the dashboard and JSON API of the ELFE EMS (read-only).
+[Unit]
+Description=ELFE EMS dashboard and API (ems web, {_value(settings.web_host)}:{settings.web_port})
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=exec
+Restart=on-failure
+RestartSec=5
+{_service_section(installation, settings, "web", "web")}
+[Install]
+WantedBy=multi-user.target
+"""
 
 
 def _whole_hour_offsets(timezone: str) -> bool:
@@ -242,13 +274,20 @@ WantedBy=timers.target
 def units(
     installation: Installation, settings: Settings, jobs: Sequence[Job] = JOBS
 ) -> dict[str, str]:
-    """Every unit file, by file name: a service and a timer per job."""
+    """Every unit file, by file name: a service and a timer per job, and the web service."""
     files: dict[str, str] = {}
     for job in jobs:
         service, timer = unit_names(job)
         files[service] = service_unit(job, installation, settings)
         files[timer] = timer_unit(job, settings.timezone)
+    files[WEB_UNIT] = web_unit(installation, settings)
     return files
+
+
+def enabled_units(jobs: Sequence[Job] = JOBS) -> list[str]:
+    """The units to enable and start: every job's timer (which starts its service) and the
+    web service."""
+    return [unit_names(job)[1] for job in jobs] + [WEB_UNIT]
 
 
 def install(files: Mapping[str, str], directory: Path, *, force: bool = False) -> list[str]:
@@ -277,7 +316,6 @@ def next_steps(installation: Installation, jobs: Sequence[Job] = JOBS) -> list[s
     """The commands (as root) that make the installed units run, with the modes that
     ``ems install`` gives (see the module docstring)."""
     user, home = installation.user, installation.working_directory
-    timers = " ".join(unit_names(job)[1] for job in jobs)
     config, secrets = installation.config, installation.secrets
     return [
         f"useradd --system --user-group --no-create-home --home-dir {home} "
@@ -288,5 +326,5 @@ def next_steps(installation: Installation, jobs: Sequence[Job] = JOBS) -> list[s
         f"chmod {CONFIG_FOLDER_MODE:04o} {config.parent} && "
         f"chmod {CONFIG_FILE_MODE:04o} {config} {secrets}",
         "systemctl daemon-reload",
-        f"systemctl enable --now {timers}",
+        f"systemctl enable --now {' '.join(enabled_units(jobs))}",
     ]
