@@ -21,7 +21,7 @@ from elfe_ems.cli import app
 from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs.probes import doctor_checks
 from elfe_ems.jobs.registry import JOBS, JobError
-from elfe_ems.jobs.runs import period_s, record, recorded_run
+from elfe_ems.jobs.runs import record, recorded_run
 from elfe_ems.round.job import run_round
 from elfe_ems.sources.recorded import create_tables, record_items, record_samples
 from elfe_ems.store import tables
@@ -191,7 +191,7 @@ def test_a_recorded_failure_shows_on_the_job_check(env: JobsEnv) -> None:
     checks = {c.name: c for c in doctor_checks(settings(env), time.time())}
     assert checks["job cycles"].verdict == "warning"
     assert checks["job cycles"].detail.endswith("ago: coordination database: unreachable")
-    late_s = NOW + JOB_LATE_PERIODS[1] * period_s(JOBS[0].schedule) + 60
+    late_s = NOW + JOB_LATE_PERIODS[1] * JOBS[0].schedule.period_s() + 60
     assert verdicts(doctor_checks(settings(env), late_s))["job round"] == "failed"
 
 

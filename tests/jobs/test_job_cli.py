@@ -13,7 +13,6 @@ from elfe_ems.cli import app
 from elfe_ems.config import load_settings
 from elfe_ems.db.engine import engine_for
 from elfe_ems.jobs.registry import JOBS
-from elfe_ems.jobs.runs import period_s
 from elfe_ems.store import tables
 
 AT_S = 1_700_000_000
@@ -100,7 +99,7 @@ def test_each_run_is_recorded_with_its_summary_or_error(runner: CliRunner, confi
     # the registry's jobs and their periods, for the health checks
     with engine_for(load_settings(config).store_url) as store, store.connect() as connection:
         periods = dict(connection.execute(select(tables.job_schedule)).all())
-    assert periods == {job.name: period_s(job.schedule) for job in JOBS}
+    assert periods == {job.name: job.schedule.period_s() for job in JOBS}
     assert periods["round"] == 900
     assert periods["water-heater-energy"] == 86_400
 

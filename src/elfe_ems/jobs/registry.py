@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from elfe_ems.config import Settings
 from elfe_ems.notices.collector import grouped
+from elfe_ems.timegrid import DAY_S, HOUR_S, MINUTE_S
 
 JobFunction = Callable[[Settings, float], str]
 
@@ -38,6 +40,24 @@ class Schedule:
         """The systemd ``OnCalendar=`` expression of this schedule."""
         second = f"{self.second:02d}" if isinstance(self.second, int) else self.second
         return f"*-*-* {self.hour}:{self.minute}:{second} {timezone}"
+
+    def period_s(self) -> int:
+        """The longest time between two runs [s], over a day of local time (a change of
+        daylight saving time aside)."""
+        times = sorted(
+            h * HOUR_S + m * MINUTE_S + s
+            for h in _values(self.hour, 24)
+            for m in _values(self.minute, 60)
+            for s in _values(self.second, 60)
+        )
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        return max([*gaps, times[0] + DAY_S - times[-1]])
+
+
+def _values(field: str | int, count: int) -> list[int]:
+    """The values a cron-like field of :class:`Schedule` takes among ``range(count)``."""
+    text = str(field)
+    return list(range(count)) if text == "*" else sorted(int(v) for v in text.split(","))
 
 
 @dataclass(frozen=True)

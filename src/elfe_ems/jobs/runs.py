@@ -9,7 +9,6 @@ passwords or tokens.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -20,31 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from elfe_ems.config import Settings, without_secrets
 from elfe_ems.db.engine import DatabaseUrlError, database_problem, engine_for
-from elfe_ems.jobs.registry import JOBS, JobError, Schedule
+from elfe_ems.jobs.registry import JOBS, JobError
 from elfe_ems.logtags import Tag
 from elfe_ems.store.job_runs import JobRun, record_run, set_schedules
-from elfe_ems.timegrid import DAY_S, HOUR_S, MINUTE_S
 
 log = logging.getLogger(__name__)
-
-
-def _values(field: str | int, count: int) -> list[int]:
-    """The values a cron-like field of :class:`Schedule` takes among ``range(count)``."""
-    text = str(field)
-    return list(range(count)) if text == "*" else sorted(int(v) for v in text.split(","))
-
-
-def period_s(schedule: Schedule) -> int:
-    """The longest time between two runs of ``schedule`` [s], over a day of local time (a
-    change of daylight saving time aside)."""
-    times = sorted(
-        h * HOUR_S + m * MINUTE_S + s
-        for h in _values(schedule.hour, 24)
-        for m in _values(schedule.minute, 60)
-        for s in _values(schedule.second, 60)
-    )
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    return max([*gaps, times[0] + DAY_S - times[-1]])
 
 
 def record(settings: Settings, run: JobRun) -> None:
@@ -55,7 +34,7 @@ def record(settings: Settings, run: JobRun) -> None:
     )
     try:
         with engine_for(settings.store_url) as store, store.begin() as connection:
-            set_schedules(connection, {job.name: period_s(job.schedule) for job in JOBS})
+            set_schedules(connection, {job.name: job.schedule.period_s() for job in JOBS})
             record_run(connection, run)
     except (SQLAlchemyError, DatabaseUrlError) as error:
         problem = database_problem("store", error, settings.store_url)
