@@ -31,8 +31,10 @@ def _table(checks: list[Check]) -> Table:
 
 def _document(checks: list[Check], now_s: float, config: Path | None, live: bool) -> dict[str, Any]:
     """``ems doctor --json`` (keys: docs/operator-guide.md#json-output)."""
+    from elfe_ems.store.health import healthy  # noqa: PLC0415  (as in doctor_command)
+
     return {
-        "healthy": all(c.verdict != "failed" for c in checks),
+        "healthy": healthy(checks),
         **json_time("checked_at", now_s),
         "live": live,
         "configuration": None if config is None else str(config),
