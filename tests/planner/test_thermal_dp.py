@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from elfe_ems.planner.devices.thermal_dp import (
+    TINY_K,
     RoomDynamics,
     best_per_bucket,
     cheapest_schedule,
@@ -194,3 +195,162 @@ def test_best_per_bucket_is_the_lexicographic_first(
     order = np.lexsort((temps, misses, costs, key))
     expected = order[np.concatenate([[True], key[order][1:] != key[order][:-1]])]
     assert np.array_equal(best_per_bucket(key, costs, misses, temps), expected)
+
+
+# ------------------------------------------------ the programme as it was, the oracle of speed-ups
+# A verbatim copy of the numpy programme before it was made faster (issue 15), less the
+# deadline: the faster one must answer the same schedule and the same bound on every room.
+
+
+def reference_buckets(low_c: np.ndarray, high_c: np.ndarray, buckets: int) -> np.ndarray:
+    bottom = low_c.min()
+    width = max((high_c.max() - bottom) / buckets, TINY_K)
+    key: np.ndarray = np.floor((low_c - bottom) / width).astype(np.int64)
+    return key
+
+
+def reference_best_per_bucket(
+    key: np.ndarray, costs: np.ndarray, misses: np.ndarray, temps: np.ndarray
+) -> np.ndarray:
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    new_bucket = np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])
+    starts = np.flatnonzero(new_bucket)
+    bucket = np.cumsum(new_bucket) - 1
+    best = np.ones(len(order), dtype=bool)
+    for values in (costs[order], misses[order], temps[order]):
+        candidate = np.where(best, values, np.inf)
+        best &= candidate == np.minimum.reduceat(candidate, starts)[bucket]
+    chosen = np.flatnonzero(best)
+    chosen = chosen[np.concatenate([[True], bucket[chosen][1:] != bucket[chosen][:-1]])]
+    first: np.ndarray = order[chosen]
+    return first
+
+
+def reference_cheapest_schedule(
+    room: RoomDynamics,
+    on_cost: np.ndarray,
+    buckets: int,
+    miss_cost: float = 0.0,
+    max_miss: float = np.inf,
+) -> np.ndarray | None:
+    steps = len(on_cost)
+    temps = np.array([room.initial_c])
+    costs = misses = np.zeros(1)
+    parents: list[np.ndarray] = []
+    heats: list[np.ndarray] = []
+    for k in range(steps):
+        rest = room.decay * temps + room.drive_c[k]
+        size = len(temps)
+        temps = np.concatenate([rest, rest + room.rise_k])
+        step_miss = room.miss_k(k, temps, temps)
+        misses = np.concatenate([misses, misses]) + step_miss
+        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        bottom, top = room.kept_range_c(k)
+        inside = np.flatnonzero((temps >= bottom) & (temps <= top) & (misses <= max_miss))
+        if len(inside) == 0:
+            return None
+        temps, costs, misses = temps[inside], costs[inside], misses[inside]
+        key = reference_buckets(temps, temps, buckets)
+        first = reference_best_per_bucket(key, costs, misses, temps)
+        temps, costs, misses = temps[first], costs[first], misses[first]
+        parents.append(inside[first] % size)
+        heats.append(inside[first] // size)
+    schedule = np.zeros(steps, dtype=np.int64)
+    state = int(np.argmin(costs))
+    for k in range(steps - 1, -1, -1):
+        schedule[k] = heats[k][state]
+        state = int(parents[k][state])
+    return schedule
+
+
+def reference_cost_lower_bound(
+    room: RoomDynamics,
+    on_cost: np.ndarray,
+    buckets: int,
+    miss_cost: float = 0.0,
+    max_miss: float = np.inf,
+) -> float:
+    lows = highs = np.array([room.initial_c])
+    costs = misses = np.zeros(1)
+    for k in range(len(on_cost)):
+        low_rest = room.decay * lows + room.drive_c[k]
+        high_rest = room.decay * highs + room.drive_c[k]
+        bottom, top = room.kept_range_c(k)
+        lows = np.maximum(np.concatenate([low_rest, low_rest + room.rise_k]), bottom)
+        highs = np.minimum(np.concatenate([high_rest, high_rest + room.rise_k]), top)
+        step_miss = room.miss_k(k, lows, highs)
+        misses = np.concatenate([misses, misses]) + step_miss
+        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        inside = (lows <= highs) & (misses <= max_miss)
+        if not inside.any():
+            return np.inf
+        lows, highs, costs, misses = lows[inside], highs[inside], costs[inside], misses[inside]
+        key = reference_buckets(lows, highs, buckets)
+        order = np.argsort(key, kind="stable")
+        key, lows, highs = key[order], lows[order], highs[order]
+        costs, misses = costs[order], misses[order]
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        lows = np.minimum.reduceat(lows, starts)
+        highs = np.maximum.reduceat(highs, starts)
+        costs = np.minimum.reduceat(costs, starts)
+        misses = np.minimum.reduceat(misses, starts)
+    return float(costs.min())
+
+
+@st.composite
+def day_rooms(draw: st.DrawFn) -> tuple[RoomDynamics, np.ndarray, float, float]:
+    """Rooms of up to a day of quarter hours (or on a lattice of temperatures, where ties are
+    many): a band drawn around a random trajectory (so some schedule holds it), or a flat one
+    with a comfort period (of zero width at times), often out of reach from the start; hard
+    or soft. Costs as prices, duals (negative too)
+    or few values (ties); a miss cost and a miss budget."""
+    steps = draw(st.sampled_from([96, 96, 48]) | st.integers(1, 96))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):
+        decay = draw(st.floats(0.8, 0.999))
+        drive = (1 - decay) * (draw(st.floats(-10, 25)) + np.cumsum(rng.normal(0, 0.5, steps)))
+        rise, initial = draw(st.floats(0.02, 2.0)), draw(st.floats(10, 25))
+    else:  # a lattice: exact sums, so different schedules reach the same temperature (ties)
+        decay, drive = 1.0, rng.integers(-2, 2, steps) * np.float64(0.25)
+        rise, initial = 0.5, float(draw(st.integers(16, 22)))
+    if draw(st.booleans()):
+        free = RoomDynamics(decay, drive, rise, initial, np.zeros(steps), np.zeros(steps))
+        temps = temperatures_c(free, rng.integers(0, 2, steps))
+        low = temps - rng.uniform(0, draw(st.floats(0, 3)), steps)
+        high = temps + rng.uniform(0, draw(st.floats(0, 3)), steps)
+    else:
+        low = np.full(steps, draw(st.floats(15, 20)))
+        start, end = sorted(rng.integers(0, steps + 1, 2))
+        low[start:end] += draw(st.floats(0, 3))
+        high = low + draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 4.0]))
+    slack = draw(st.sampled_from([0.0, 0.0, 0.1, 1.0, 5.0, 15.0]))
+    room = RoomDynamics(decay, drive, rise, initial, low, high, slack)
+    kind = draw(st.sampled_from(["price", "dual", "ones", "zeros", "few"]))
+    cost = {
+        "price": rng.uniform(0.0, 0.4, steps),
+        "dual": rng.normal(0.0, 1.0, steps),
+        "ones": np.ones(steps),
+        "zeros": np.zeros(steps),
+        "few": rng.integers(0, 3, steps).astype(float),
+    }[kind]
+    miss_cost = draw(st.sampled_from([0.0, 1.0, 0.3]))
+    max_miss = draw(st.sampled_from([np.inf, slack * steps / 4, slack * steps]))
+    return room, cost, miss_cost, max_miss
+
+
+@settings(max_examples=150, deadline=None)
+@given(day_rooms(), st.sampled_from([1, 4, 32, 256, 1024]))
+def test_the_same_answers_as_the_programme_it_replaced(
+    case: tuple[RoomDynamics, np.ndarray, float, float], buckets: int
+) -> None:
+    """The same schedule (ties broken alike) and the same bound, to the bit, as the copy
+    above of the programme before it was made faster."""
+    room, cost, miss_cost, max_miss = case
+    expected = reference_cheapest_schedule(room, cost, buckets, miss_cost, max_miss)
+    schedule = cheapest_schedule(room, cost, buckets, miss_cost, max_miss)
+    assert (schedule is None) == (expected is None)
+    if schedule is not None and expected is not None:
+        assert np.array_equal(schedule, expected)
+    bound = cost_lower_bound(room, cost, buckets, miss_cost, max_miss)
+    assert bound == reference_cost_lower_bound(room, cost, buckets, miss_cost, max_miss)

@@ -84,30 +84,36 @@ def _buckets(low_c: FloatArray, high_c: FloatArray, buckets: int) -> IntArray:
     ``buckets`` equal ones over the span of the states."""
     bottom = low_c.min()
     width = max((high_c.max() - bottom) / buckets, TINY_K)
-    bucket: IntArray = np.floor((low_c - bottom) / width).astype(np.int64)  # typed: stubs say Any
+    # the truncation of a quotient >= 0: its floor
+    bucket: IntArray = ((low_c - bottom) / width).astype(np.int64)  # typed: stubs say Any
     return bucket
 
 
 def best_per_bucket(
     key: IntArray, costs: FloatArray, misses: FloatArray, temps: FloatArray
 ) -> IntArray:
-    """The index of each bucket's best state, buckets in increasing ``key``: the cheapest, then
-    the least miss, then the coolest (then the first). As ``np.lexsort((temps, misses, costs,
-    key))`` and the first of each bucket, at 60 % of its time: one stable sort by bucket, then
-    each criterion narrows the candidates to its bucket's minimum."""
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    new_bucket = np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])
-    starts = np.flatnonzero(new_bucket)
-    bucket = np.cumsum(new_bucket) - 1
-    best = np.ones(len(order), dtype=bool)
-    for values in (costs[order], misses[order], temps[order]):
-        candidate = np.where(best, values, np.inf)
-        best &= candidate == np.minimum.reduceat(candidate, starts)[bucket]
-    chosen = np.flatnonzero(best)
-    chosen = chosen[np.concatenate([[True], bucket[chosen][1:] != bucket[chosen][:-1]])]
-    first: IntArray = order[chosen]  # typed: numpy's stubs answer Any
-    return first
+    """The index of each bucket's best state, buckets in increasing ``key`` (``key >= 0``):
+    the cheapest, then the least miss, then the coolest (then the first). As
+    ``np.lexsort((temps, misses, costs, key))`` and the first of each bucket, without a sort:
+    each criterion narrows the candidates to their bucket's least (``np.minimum.at`` over one
+    slot per key), until one a bucket is left."""
+    slots = int(key.max()) + 1
+    candidates = np.arange(len(key))
+    for values in (costs, misses, temps):
+        slot, value = key[candidates], values[candidates]
+        least = np.full(slots, np.inf)
+        np.minimum.at(least, slot, value)
+        candidates = candidates[value == least[slot]]
+        occupied = least < np.inf
+        if len(candidates) == np.count_nonzero(occupied):  # one a bucket: no tie left
+            chosen = np.empty(slots, dtype=np.int64)
+            chosen[key[candidates]] = candidates
+            best: IntArray = chosen[occupied]
+            return best
+    first = np.full(slots, len(key))
+    np.minimum.at(first, key[candidates], candidates)  # the first of equals
+    chosen_first: IntArray = first[first < len(key)]  # typed: numpy's stubs answer Any
+    return chosen_first
 
 
 def cheapest_schedule(
@@ -132,9 +138,12 @@ def cheapest_schedule(
         rest = room.decay * temps + room.drive_c[k]
         size = len(temps)
         temps = np.concatenate([rest, rest + room.rise_k])
-        step_miss = room.miss_k(k, temps, temps)
-        misses = np.concatenate([misses, misses]) + step_miss
-        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        misses = np.concatenate([misses, misses])
+        costs = np.concatenate([costs, costs + on_cost[k]])
+        if room.slack_k > 0:  # a soft band (within a hard one, no state kept misses it)
+            step_miss = room.miss_k(k, temps, temps)
+            misses += step_miss
+            costs += miss_cost * step_miss
         bottom, top = room.kept_range_c(k)
         inside = np.flatnonzero((temps >= bottom) & (temps <= top) & (misses <= max_miss))
         if len(inside) == 0:
@@ -142,8 +151,9 @@ def cheapest_schedule(
         temps, costs, misses = temps[inside], costs[inside], misses[inside]
         first = best_per_bucket(_buckets(temps, temps, buckets), costs, misses, temps)
         temps, costs, misses = temps[first], costs[first], misses[first]
-        parents.append(inside[first] % size)
-        heats.append(inside[first] // size)
+        heat, parent = np.divmod(inside[first], size)
+        parents.append(parent)
+        heats.append(heat)
     schedule = np.zeros(steps, dtype=np.int64)
     state = int(np.argmin(costs))
     for k in range(steps - 1, -1, -1):
@@ -174,20 +184,25 @@ def cost_lower_bound(
         bottom, top = room.kept_range_c(k)
         lows = np.maximum(np.concatenate([low_rest, low_rest + room.rise_k]), bottom)
         highs = np.minimum(np.concatenate([high_rest, high_rest + room.rise_k]), top)
-        step_miss = room.miss_k(k, lows, highs)
-        misses = np.concatenate([misses, misses]) + step_miss
-        costs = np.concatenate([costs, costs + on_cost[k]]) + miss_cost * step_miss
+        misses = np.concatenate([misses, misses])
+        costs = np.concatenate([costs, costs + on_cost[k]])
+        if room.slack_k > 0:  # a soft band (within a hard one, no interval kept misses it)
+            step_miss = room.miss_k(k, lows, highs)
+            misses += step_miss
+            costs += miss_cost * step_miss
         inside = (lows <= highs) & (misses <= max_miss)
         if not inside.any():
             return np.inf
         lows, highs, costs, misses = lows[inside], highs[inside], costs[inside], misses[inside]
         key = _buckets(lows, highs, buckets)
-        order = np.argsort(key, kind="stable")
-        key, lows, highs = key[order], lows[order], highs[order]
-        costs, misses = costs[order], misses[order]
-        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-        lows = np.minimum.reduceat(lows, starts)
-        highs = np.maximum.reduceat(highs, starts)
-        costs = np.minimum.reduceat(costs, starts)
-        misses = np.minimum.reduceat(misses, starts)
+        slots = int(key.max()) + 1
+        least_low, least_cost, least_miss = (np.full(slots, np.inf) for _ in range(3))
+        most_high = np.full(slots, -np.inf)
+        np.minimum.at(least_low, key, lows)
+        np.maximum.at(most_high, key, highs)
+        np.minimum.at(least_cost, key, costs)
+        np.minimum.at(least_miss, key, misses)
+        present = least_low < np.inf
+        lows, highs = least_low[present], most_high[present]
+        costs, misses = least_cost[present], least_miss[present]
     return float(costs.min())
