@@ -143,7 +143,8 @@ def serve_command(
 
 systemd_app = typer.Typer(
     no_args_is_help=True,
-    help="systemd units that run every job at its time: a service and a timer per job.",
+    help="systemd units that run every job at its time (a service and a timer per job) "
+    "and the dashboard (the web service).",
 )
 
 UserOption = Annotated[
