@@ -140,10 +140,7 @@ def cheapest_schedule(
         temps = np.concatenate([rest, rest + room.rise_k])
         misses = np.concatenate([misses, misses])
         costs = np.concatenate([costs, costs + on_cost[k]])
-        if room.slack_k > 0:  # a soft band (within a hard one, no state kept misses it)
-            step_miss = room.miss_k(k, temps, temps)
-            misses += step_miss
-            costs += miss_cost * step_miss
+        _charge_miss(room, k, temps, temps, costs, misses, miss_cost)
         bottom, top = room.kept_range_c(k)
         inside = np.flatnonzero((temps >= bottom) & (temps <= top) & (misses <= max_miss))
         if len(inside) == 0:
@@ -160,6 +157,24 @@ def cheapest_schedule(
         schedule[k] = heats[k][state]
         state = int(parents[k][state])
     return schedule
+
+
+def _charge_miss(
+    room: RoomDynamics,
+    k: int,
+    lows: FloatArray,
+    highs: FloatArray,
+    costs: FloatArray,
+    misses: FloatArray,
+    miss_cost: float,
+) -> None:
+    """Add step ``k``'s miss of the band by the states ``[lows, highs]`` [K] to ``misses``
+    and its price to ``costs``, in place; only for a soft band (within a hard one, no state
+    kept misses it)."""
+    if room.slack_k > 0:
+        step_miss = room.miss_k(k, lows, highs)
+        misses += step_miss
+        costs += miss_cost * step_miss
 
 
 def cost_lower_bound(
@@ -186,10 +201,7 @@ def cost_lower_bound(
         highs = np.minimum(np.concatenate([high_rest, high_rest + room.rise_k]), top)
         misses = np.concatenate([misses, misses])
         costs = np.concatenate([costs, costs + on_cost[k]])
-        if room.slack_k > 0:  # a soft band (within a hard one, no interval kept misses it)
-            step_miss = room.miss_k(k, lows, highs)
-            misses += step_miss
-            costs += miss_cost * step_miss
+        _charge_miss(room, k, lows, highs, costs, misses, miss_cost)
         inside = (lows <= highs) & (misses <= max_miss)
         if not inside.any():
             return np.inf
